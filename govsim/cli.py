@@ -1,0 +1,196 @@
+"""The ``govsim`` command: argument parsing and messages only.
+
+Every subcommand's work lives in its own module; a :class:`~govsim.scenario.ScenarioError`
+(bad scenario, experiment or override) becomes one message on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from govsim.scenario import Scenario, ScenarioError, bundled_scenarios, field_names, resolve
+
+EXIT_BAD_INPUT = 2
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"law.enforcement_probability=0.9"`` -> ``("law.enforcement_probability", 0.9)``.
+
+    The value is read as a TOML value (numbers, true/false, "strings"); a bare word that is
+    not valid TOML is taken as a string, so ``--set participation.network=random`` works.
+    """
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError(f"--set {text}: expected FIELD=VALUE, e.g. "
+                            "--set law.enforcement_probability=0.9")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def load_scenario(name_or_path: str | None, sets: list[str] | None = None,
+                  months: int | None = None) -> Scenario:
+    """The scenario a command works on: bundled name or file, then ``--set`` overrides."""
+    scenario = Scenario.load(resolve(name_or_path or "baseline"))
+    overrides = dict(parse_override(s) for s in sets or [])
+    if months is not None:
+        overrides["run.months"] = months
+    if overrides:
+        scenario = scenario.with_overrides(overrides, source="--set")
+    return scenario
+
+
+def _add_run(sub) -> None:
+    p = sub.add_parser("run", help="run one scenario and write its figures",
+                       description="Run one scenario: print the headline figures and write "
+                                   "timeseries.csv, summary.json and outcomes.png.")
+    p.add_argument("scenario", nargs="?", default="baseline",
+                   help="a scenario file or bundled name (default: baseline)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override a parameter, e.g. --set budget.annual_yuan=800000 "
+                        "(repeatable)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--months", type=int, help="months to simulate (default: the scenario's)")
+    p.add_argument("--out", type=Path, help="output folder (default out/<scenario>/)")
+    p.set_defaults(handler=cmd_run)
+
+
+def cmd_run(args) -> int:
+    from govsim.output import run_with_progress, write_run
+
+    scenario = load_scenario(args.scenario, args.set, args.months)
+    result = run_with_progress(scenario, args.seed)
+    out = args.out or Path("out") / scenario.name
+    files = write_run(result, out)
+    from govsim.output import summary_table
+
+    print(summary_table(result))
+    print(f"\nwrote {', '.join(str(f) for f in files)}")
+    return 0
+
+
+def _add_scenarios(sub) -> None:
+    p = sub.add_parser("scenarios", help="list the bundled scenarios",
+                       description="List the bundled scenarios, one line each.")
+    p.add_argument("--fields", action="store_true",
+                   help="list every parameter name with its default instead")
+    p.set_defaults(handler=cmd_scenarios)
+
+
+def cmd_scenarios(args) -> int:
+    if args.fields:
+        defaults = Scenario().flat()
+        for name in field_names():
+            print(f"{name} = {json.dumps(defaults[name])}")
+        return 0
+    for name, path in bundled_scenarios().items():
+        scenario = Scenario.load(path)
+        print(f"{name:<24} {scenario.description.splitlines()[0] if scenario.description else ''}")
+    return 0
+
+
+def _add_compare(sub) -> None:
+    p = sub.add_parser("compare", help="compare scenarios against a baseline, with uncertainty",
+                       description="Run replicates of each scenario and of the baseline and "
+                                   "write a report of the differences with 95%% intervals.")
+    p.add_argument("scenarios", nargs="*",
+                   help="scenario files or bundled names (default: every bundled cure)")
+    p.add_argument("--baseline", default="baseline", help="the baseline scenario")
+    p.add_argument("--replicates", type=int, default=20, help="runs per scenario (default 20)")
+    p.add_argument("--months", type=int, help="months per run (default: the scenarios')")
+    p.add_argument("--workers", type=int, help="processes (default: all cores)")
+    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--out", type=Path, default=Path("out/compare"), help="report folder")
+    p.set_defaults(handler=cmd_compare)
+
+
+def cmd_compare(args) -> int:
+    from govsim.compare import main as compare_main
+
+    return compare_main(args)
+
+
+def _add_sweep(sub) -> None:
+    p = sub.add_parser("sweep", help="run a parameter sweep from an experiment file",
+                       description="Run the designed sample of an experiment file, resumably, "
+                                   "on local processes or a Dask cluster.")
+    p.add_argument("experiment", help="experiment TOML file (see experiments/)")
+    p.add_argument("--workers", type=int, help="local processes (default: all cores)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="address of an existing Dask scheduler, e.g. tcp://host:8786")
+    group.add_argument("--dask-local", type=int, metavar="N",
+                       help="start a loopback Dask LocalCluster with N workers")
+    p.add_argument("--out", type=Path, help="dataset folder (default out/sweeps/<name>/)")
+    p.add_argument("--force", action="store_true",
+                   help="start again even if the experiment file changed")
+    p.set_defaults(handler=cmd_sweep)
+
+
+def cmd_sweep(args) -> int:
+    from govsim.sweep.cli import sweep_main
+
+    return sweep_main(args)
+
+
+def _add_analyze(sub) -> None:
+    p = sub.add_parser("analyze", help="analyse a finished sweep",
+                       description="Sensitivity indices, heatmaps and tables for a sweep.")
+    p.add_argument("directory", type=Path, help="the sweep's output folder")
+    p.set_defaults(handler=cmd_analyze)
+
+
+def cmd_analyze(args) -> int:
+    from govsim.sweep.cli import analyze_main
+
+    return analyze_main(args)
+
+
+def _add_viz(sub) -> None:
+    p = sub.add_parser("viz", help="watch the model live in a browser",
+                       description="Start the browser app (Mesa SolaraViz) and print its URL.")
+    p.add_argument("scenario", nargs="?", default="baseline",
+                   help="scenario file or bundled name to start with (default: baseline)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.set_defaults(handler=cmd_viz)
+
+
+def cmd_viz(args) -> int:
+    from govsim.viz import serve
+
+    return serve(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="govsim",
+        description="Agent-based simulator of collaborative food-safety governance.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_run, _add_compare, _add_sweep, _add_analyze, _add_viz, _add_scenarios):
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ScenarioError as exc:
+        print(f"govsim: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("govsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

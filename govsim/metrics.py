@@ -1,0 +1,88 @@
+"""The monthly figures of the contract, computed in one place.
+
+Counts and money are per month and in real-world units (people, batches, yuan). Rates about
+reports (``sample_failure_rate``, ``detection_rate``, ``false_pass_rate``, ``collusion_rate``)
+are over the reports that reached the regulator this month; in a month with none (the first
+month, or no unsafe batch among them for ``detection_rate``) the last value is carried
+forward, as official statistics keep their latest figure.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from govsim.model import GovernanceModel
+
+#: The contract's columns, in order (``step`` first).
+CONTRACT_COLUMNS = (
+    "step", "compliance_rate", "unsafe_share", "illness_cases", "complaints", "inspections",
+    "detected_violations", "sample_failure_rate", "detection_rate", "false_pass_rate",
+    "collusion_rate", "fines_collected", "budget_spent", "public_trust", "agency_score_mean",
+)
+
+#: Further columns, for reports and the browser view.
+EXTRA_COLUMNS = (
+    "unsafe_purchase_share", "batches_tested", "batches_reported", "backchecks",
+    "false_reports_found", "businesses_fined", "rewards_paid_yuan", "fees_recovered_yuan",
+    "fees_paid_by_business_yuan", "annual_budget_yuan", "regulator_capacity",
+    "contracted_agencies", "blacklisted_agencies",
+)
+
+COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
+
+#: Columns that are fractions in [0, 1].
+RATE_COLUMNS = (
+    "compliance_rate", "unsafe_share", "sample_failure_rate", "detection_rate",
+    "false_pass_rate", "collusion_rate", "public_trust", "agency_score_mean",
+    "unsafe_purchase_share", "regulator_capacity",
+)
+
+_REPORT_RATES = ("sample_failure_rate", "detection_rate", "false_pass_rate", "collusion_rate")
+
+
+def new_tally() -> defaultdict:
+    """Accumulators the phases add to during a month."""
+    return defaultdict(float)
+
+
+def compute(model: GovernanceModel, previous: dict | None) -> dict[str, float]:
+    """This month's row of figures."""
+    t = model.tally
+    ag = model.agencies
+    row = {name: 0.0 for name in COLUMNS}
+    row.update({k: float(t[k]) for k in (
+        "compliance_rate", "unsafe_share", "unsafe_purchase_share", "illness_cases",
+        "complaints", "inspections", "detected_violations", "fines_collected", "budget_spent",
+        "batches_tested", "backchecks", "businesses_fined", "rewards_paid_yuan",
+        "fees_recovered_yuan", "fees_paid_by_business_yuan")})
+    row["step"] = model.steps
+    row.update(_report_rates(model, previous))
+    row["public_trust"] = float(model.consumers.trust.mean())
+    active = ag.blacklisted_until <= model.steps
+    row["agency_score_mean"] = float(ag.score[active].mean()) if active.any() else 0.0
+    row["false_reports_found"] = float(model.last_false_found.sum())
+    row["annual_budget_yuan"] = model.regulator.annual_budget_yuan
+    row["regulator_capacity"] = model.regulator.capacity
+    row["contracted_agencies"] = float(np.count_nonzero(ag.tested))
+    row["blacklisted_agencies"] = float(np.count_nonzero(~active))
+    return row
+
+
+def _report_rates(model: GovernanceModel, previous: dict | None) -> dict[str, float]:
+    reports = model.arrived_reports
+    out = {k: (previous or {}).get(k, 0.0) for k in _REPORT_RATES}
+    n = 0 if reports is None else len(reports)
+    out["batches_reported"] = float(n)
+    if n == 0:
+        return out
+    out["sample_failure_rate"] = reports.failed.mean()
+    out["false_pass_rate"] = reports.false_report.mean()
+    out["collusion_rate"] = reports.colluded.mean()
+    unsafe = reports.unsafe.sum()
+    if unsafe:
+        out["detection_rate"] = (reports.failed & reports.unsafe).sum() / unsafe
+    return {k: float(v) for k, v in out.items()}

@@ -1,0 +1,145 @@
+"""Adaptation: businesses, agencies and consumers learn from what they saw this month.
+
+Businesses keep a belief of their monthly chance of being punished if they cut corners,
+learned from their own fines and from how often corner-cutting peers in their sector were
+fined (peers in a trade know who cuts corners; the regulator does not). A share of them
+reconsider each month: they compare the cost of complying with the expected loss of cutting
+corners (fines, lost demand under disclosure, consumer damages) and choose by a logit rule
+that also pulls them towards what their sector does (conformity).
+
+Agencies weigh the gain from a false report (the test cost saved, or the bribe) against the
+expected penalty, with a belief of the back-check risk learned from their own discoveries,
+and move their cheating propensities part of the way to that target, scaled by dishonesty.
+
+Consumers' trust returns slowly to its initial level; complainants' trust follows whether
+the regulator acted; visible enforcement (disclosure) restores trust.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from govsim.model import GovernanceModel
+
+OWN_EXPERIENCE_WEIGHT = 0.5   # own fines vs peers' in a corner-cutter's belief update
+DISCLOSURE_RECOVERY = 0.1     # monthly recovery of a disclosed business's demand
+CLIENT_VALUE_BATCHES = 3.0    # self-paid regime: future batches a passed client brings
+BELIEF_MEMORY = 0.8           # agencies' weight on their past back-check belief
+VISIBLE_ENFORCEMENT = 0.005   # share of businesses fined a month that makes it fully visible
+
+
+def adapt(model: GovernanceModel) -> None:
+    """All three populations update."""
+    _update_business_beliefs(model)
+    _revise_business_strategies(model)
+    _recover_demand(model)
+    _adapt_agencies(model)
+    _update_trust(model)
+
+
+def _update_business_beliefs(model: GovernanceModel) -> None:
+    b = model.businesses
+    lr = model.scenario.businesses.belief_learning_rate
+    cutting = ~b.complying
+    cutters = np.bincount(b.sector, weights=cutting, minlength=3)
+    fined = np.bincount(b.sector, weights=cutting & b.punished, minlength=3)
+    peer_rate = np.divide(fined, cutters, out=np.zeros(3), where=cutters > 0)[b.sector]
+    signal = np.where(cutting,
+                      OWN_EXPERIENCE_WEIGHT * b.punished + (1 - OWN_EXPERIENCE_WEIGHT) * peer_rate,
+                      peer_rate)
+    b.belief += lr * (signal - b.belief)
+
+
+def expected_loss_if_cutting(model: GovernanceModel) -> np.ndarray:
+    """Each business's expected monthly loss from cutting corners (yuan), by its belief."""
+    b = model.businesses
+    sc = model.scenario
+    sales = b.revenue_yuan * b.demand
+    disclosure_loss = 0.0
+    if sc.participation.disclosure:
+        # lost margin on the lost demand while it recovers (a geometric sum)
+        disclosure_loss = (sc.participation.disclosure_demand_loss * sales
+                           * sc.businesses.margin / DISCLOSURE_RECOVERY)
+    share = sales / sales.sum()
+    extra_ill = (sc.consumers.population * sc.consumers.meals_out_per_month * share
+                 * (b.hazard_cut - b.hazard_comply) * sc.consumers.illness_probability)
+    damages = extra_ill * sc.law.damages_claim_probability * sc.law.consumer_damages_yuan
+    return b.belief * (sc.law.business_fine_yuan + disclosure_loss) + damages
+
+
+def _revise_business_strategies(model: GovernanceModel) -> None:
+    b = model.businesses
+    bs = model.scenario.businesses
+    rng = model.rng
+    revising = np.flatnonzero(rng.random(b.count) < bs.revision_rate)
+    if len(revising) == 0:
+        return
+    gain = b.cost_yuan[revising] - expected_loss_if_cutting(model)[revising]
+    comply_share = np.bincount(b.sector, weights=b.complying, minlength=3) / np.maximum(
+        np.bincount(b.sector, minlength=3), 1)
+    norm = bs.conformity * (2 * comply_share[b.sector[revising]] - 1)
+    p_cut = 1.0 / (1.0 + np.exp(-(gain / bs.choice_noise_yuan - norm)))
+    b.complying[revising] = rng.random(len(revising)) >= p_cut
+
+
+def _recover_demand(model: GovernanceModel) -> None:
+    b = model.businesses
+    b.demand += DISCLOSURE_RECOVERY * (1.0 - b.demand)
+
+
+def _adapt_agencies(model: GovernanceModel) -> None:
+    ag = model.agencies
+    sc = model.scenario
+    rate = sc.market.learning_rate
+    false_reports = model.last_false_reports
+    seen = false_reports > 0
+    observed = np.divide(model.last_false_found, false_reports,
+                         out=np.zeros(ag.count), where=seen)
+    ag.belief_backcheck[seen] = (BELIEF_MEMORY * ag.belief_backcheck[seen]
+                                 + (1 - BELIEF_MEMORY) * observed[seen])
+    price = np.where(ag.price_yuan > 0, ag.price_yuan, ag.cost_yuan * (1 + ag.markup))
+    penalty = (sc.law.agency_fine_multiple + 1.0) * price + _blacklist_loss(model, price)
+    bribe = sc.market.bribe_yuan
+    if sc.procurement.payer == "business":
+        bribe = bribe + CLIENT_VALUE_BATCHES * price
+    liability = sc.law.business_fine_yuan if sc.law.agency_liability else 0.0
+    risk = ag.belief_backcheck
+    dishonesty = 1.0 - ag.integrity
+    target_shirk = dishonesty * _sigmoid((ag.cost_yuan - risk * penalty) / price)
+    target_collude = dishonesty * _sigmoid((bribe - risk * (penalty + liability)) / price)
+    ag.shirk += rate * (target_shirk - ag.shirk)
+    ag.collude += rate * (target_collude - ag.collude)
+
+
+def _blacklist_loss(model: GovernanceModel, price: np.ndarray) -> np.ndarray:
+    """Expected profit lost to a blacklisting, per false report found."""
+    perf = model.scenario.performance
+    if not perf.blacklist:
+        return np.zeros_like(price)
+    ag = model.agencies
+    monthly_profit = np.maximum(ag.quota, ag.tested) * np.maximum(price - ag.cost_yuan, 0.0)
+    return monthly_profit * perf.blacklist_months / perf.blacklist_threshold
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _update_trust(model: GovernanceModel) -> None:
+    c = model.consumers
+    sc = model.scenario
+    t0 = sc.consumers.initial_trust
+    c.trust += sc.consumers.trust_recovery * (t0 - c.trust)
+    complained = model.businesses.complaints.sum()
+    if complained > 0:
+        acted = min(model.tally["inspections"] / max(np.count_nonzero(
+            model.businesses.complaints), 1), 1.0)
+        c.trust[c.complained] += 0.2 * (acted - c.trust[c.complained])
+    if sc.participation.disclosure:
+        visible = min(model.tally["businesses_fined"]
+                      / (VISIBLE_ENFORCEMENT * model.businesses.count), 1.0)
+        c.trust += 0.03 * visible * (1.0 - c.trust)
+    np.clip(c.trust, 0.0, 1.0, out=c.trust)

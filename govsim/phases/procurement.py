@@ -1,0 +1,93 @@
+"""Procurement: the yearly tender for testing services, contracts and batch quotas.
+
+Under ``procurement.payer = "government"`` the regulator tenders the testing part of its
+monthly allowance at contract expiry; agencies bid price and capacity; bids are scored by
+price and quality; the best-scored eligible agencies get batch quotas until the money or the
+capacity runs out. Under ``"business"`` there is no tender: each sampled business picks and
+pays an agency at its list price (see :mod:`govsim.phases.sampling`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from govsim.model import GovernanceModel
+
+
+def procure(model: GovernanceModel) -> None:
+    """Run a tender when contracts expire (and at the start)."""
+    month = model.steps
+    contract = model.scenario.performance.contract_months
+    if (month - 1) % contract == 0:
+        tender(model)
+
+
+def testing_money_yuan(model: GovernanceModel) -> float:
+    """Monthly money for purchased tests: the allowance less the back-check reserve."""
+    share = model.scenario.budget.backcheck_share
+    return model.regulator.monthly_allowance_yuan * (1.0 - share)
+
+
+def bid_prices(model: GovernanceModel) -> np.ndarray:
+    """Each agency's price per batch: its cost plus its markup."""
+    ag = model.agencies
+    return ag.cost_yuan * (1.0 + ag.markup)
+
+
+def eligible(model: GovernanceModel, prices: np.ndarray) -> np.ndarray:
+    """Agencies that may win: qualified enough, not blacklisted, under the ceiling price."""
+    ag = model.agencies
+    sc = model.scenario
+    return ((ag.sensitivity >= sc.performance.min_sensitivity)
+            & (ag.blacklisted_until <= model.steps)
+            & (prices <= sc.budget.cost_per_batch_yuan))
+
+
+def tender(model: GovernanceModel) -> None:
+    """Score bids, award quotas, and reset the contract's strike count."""
+    ag = model.agencies
+    prices = bid_prices(model)
+    ag.strikes[:] = 0
+    ag.quota[:] = 0
+    if model.scenario.procurement.payer == "business":
+        ag.price_yuan[:] = prices
+        return
+    ok = eligible(model, prices)
+    if not ok.any():
+        model.log_event("tender failed: no eligible agency bid")
+        return
+    w = model.scenario.performance.quality_weight
+    quality = 0.5 * ag.sensitivity + 0.5 * ag.score
+    score = (1 - w) * prices[ok].min() / prices + w * quality
+    score[~ok] = -np.inf
+    money = testing_money_yuan(model)
+    winners = []
+    for a in np.argsort(-score, kind="stable"):
+        if not ok[a] or money < prices[a]:
+            continue
+        batches = min(int(ag.capacity_month[a]), int(money // prices[a]))
+        ag.quota[a] = batches
+        ag.price_yuan[a] = prices[a]
+        money -= batches * prices[a]
+        winners.append(f"agency {a} ({batches}/month at {prices[a]:.0f} yuan)")
+    model.log_event("tender won by " + ", ".join(winners))
+
+
+def rescale_quotas(model: GovernanceModel) -> None:
+    """After a budget change, cut quotas so monthly payments fit the new allowance."""
+    ag = model.agencies
+    money = testing_money_yuan(model)
+    cost = float((ag.quota * ag.price_yuan).sum())
+    if cost > money:
+        ag.quota[:] = np.floor(ag.quota * (money / cost)).astype(np.int64)
+    elif cost < money:
+        tender(model)  # more money: re-tender so it is used
+
+
+def monthly_batches_business_paid(model: GovernanceModel) -> int:
+    """Batches businesses must buy per month under self-paid testing: the same volume the
+    government's testing money would buy at the ceiling price, so the regimes compare."""
+    return int(testing_money_yuan(model) // model.scenario.budget.cost_per_batch_yuan)

@@ -1,0 +1,132 @@
+"""Sampling and testing: which businesses are sampled, and what the agencies report.
+
+For each batch the agency either tests honestly (detecting unsafe food with its sensitivity),
+shirks (reports a pass without testing, saving its cost), or, when the business offers a
+bribe, colludes (sells a pass). Reports reach the regulator ``report delay`` months later.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from govsim.phases.procurement import monthly_batches_business_paid
+from govsim.state import Batches
+
+if TYPE_CHECKING:
+    from govsim.model import GovernanceModel
+
+
+def sample_and_test(model: GovernanceModel) -> None:
+    """Draw this month's samples, test them, and queue the reports."""
+    if model.scenario.procurement.payer == "government":
+        agency = _agency_per_batch_contracted(model)
+        business = choose_businesses(model, len(agency))
+    else:
+        business = choose_businesses(model, monthly_batches_business_paid(model))
+        agency = _agency_chosen_by_business(model, business)
+    batches = test(model, business, agency)
+    model.agencies.tested = np.bincount(batches.agency, minlength=model.agencies.count)
+    model.pending_reports.append(batches)
+    fees = float(batches.price_yuan.sum())
+    paid_by = "budget_spent" if model.scenario.procurement.payer == "government" else \
+        "fees_paid_by_business_yuan"
+    model.tally[paid_by] += fees  # paid per batch tested, at the contracted price
+    model.tally["batches_tested"] += len(batches)
+
+
+def _agency_per_batch_contracted(model: GovernanceModel) -> np.ndarray:
+    # Each contracted agency tests its full quota (capacity permitting).
+    ag = model.agencies
+    per_agency = np.minimum(ag.quota, ag.capacity_month)
+    return np.repeat(np.arange(ag.count), per_agency)
+
+
+def choose_businesses(model: GovernanceModel, n: int) -> np.ndarray:
+    """Pick ``n`` businesses to sample by the scenario's strategy."""
+    b = model.businesses
+    rng = model.rng
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    strategy = model.scenario.system.sampling
+    if strategy == "random":
+        return rng.integers(0, b.count, n)
+    if strategy == "risk_based":
+        weight = b.hazard_cut * (1.0 + b.violations)
+        return rng.choice(b.count, n, p=weight / weight.sum())
+    # complaint-driven: up to half the batches go where complaints point, the rest at random
+    targeted = np.flatnonzero(b.complaints > 0)
+    k = min(len(targeted), n // 2)
+    if k:
+        weight = b.complaints[targeted]
+        targeted = rng.choice(targeted, k, replace=False, p=weight / weight.sum())
+    return np.concatenate([targeted[:k], rng.integers(0, b.count, n - k)])
+
+
+def _agency_chosen_by_business(model: GovernanceModel, business: np.ndarray) -> np.ndarray:
+    """Self-paid testing: corner-cutters seek lenient agencies, within capacity."""
+    ag = model.agencies
+    rng = model.rng
+    open_ = ag.blacklisted_until <= model.steps
+    if not open_.any():
+        return np.zeros(0, dtype=np.int64)
+    cutting = ~model.businesses.complying[business]
+    # Leniency becomes known in the trade: cutters weight agencies by exp(5 * collusion).
+    lenient = np.where(open_, np.exp(5.0 * ag.collude), 0.0)
+    uniform = open_.astype(float)
+    choice = np.where(
+        cutting,
+        _draw(rng, lenient, len(business)),
+        _draw(rng, uniform, len(business)),
+    )
+    return _cap_to_capacity(rng, choice, ag.capacity_month, open_)
+
+
+def _draw(rng: np.random.Generator, weight: np.ndarray, n: int) -> np.ndarray:
+    return rng.choice(len(weight), n, p=weight / weight.sum())
+
+
+def _cap_to_capacity(rng, choice, capacity, open_) -> np.ndarray:
+    # Batches over an agency's monthly capacity move to agencies with room, or are dropped.
+    choice = choice.copy()
+    order = rng.permutation(len(choice))
+    load = np.zeros(len(capacity), dtype=np.int64)
+    keep = np.ones(len(choice), dtype=bool)
+    for i in order:  # a few hundred batches a month: a plain loop is clear and fast enough
+        a = choice[i]
+        if load[a] >= capacity[a]:
+            room = np.flatnonzero(open_ & (load < capacity))
+            if len(room) == 0:
+                keep[i] = False
+                continue
+            a = choice[i] = rng.choice(room)
+        load[a] += 1
+    return choice[keep]
+
+
+def test(model: GovernanceModel, business: np.ndarray, agency: np.ndarray) -> Batches:
+    """What each agency does with each batch and what it reports."""
+    rng = model.rng
+    ag = model.agencies
+    b = model.businesses
+    n = len(business)
+    unsafe = b.unsafe[business]
+    if len(agency) < n:  # self-paid batches dropped for lack of capacity
+        business, unsafe, n = business[: len(agency)], unsafe[: len(agency)], len(agency)
+    cutting = ~b.complying[business]
+    bribe_offered = cutting & (rng.random(n) < model.scenario.businesses.bribe_propensity)
+    colluded = bribe_offered & (rng.random(n) < ag.collude[agency])
+    shirked = ~colluded & (rng.random(n) < ag.shirk[agency])
+    honest = ~(colluded | shirked)
+    failed = honest & unsafe & (rng.random(n) < ag.sensitivity[agency])
+    return Batches(
+        month=model.steps,
+        business=business,
+        agency=agency,
+        unsafe=unsafe,
+        failed=failed,
+        false_report=~honest,
+        colluded=colluded,
+        price_yuan=ag.price_yuan[agency],
+    )

@@ -1,0 +1,62 @@
+"""Running a scenario: ``run(scenario, seed) -> RunResult``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from govsim.metrics import COLUMNS
+from govsim.model import GovernanceModel
+from govsim.scenario import Scenario
+
+SUMMARY_MONTHS = 12  # the summary averages the last year
+
+
+@dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes:
+        scenario: the scenario that was run.
+        seed: the seed it was run with.
+        timeseries: one row per month, columns of :mod:`govsim.metrics`.
+        summary: each figure (``step`` excepted) averaged over the last 12 months.
+        events: the event feed, as ``(month, text)``.
+    """
+
+    scenario: Scenario
+    seed: int | None
+    timeseries: pd.DataFrame
+    summary: dict[str, float] = field(default_factory=dict)
+    events: list[tuple[int, str]] = field(default_factory=list)
+
+
+def summarize(timeseries: pd.DataFrame, months: int = SUMMARY_MONTHS) -> dict[str, float]:
+    """Mean of each figure over the last ``months`` rows."""
+    tail = timeseries.tail(months)
+    return {k: float(tail[k].mean()) for k in timeseries.columns if k != "step"}
+
+
+def run(scenario: Scenario | None = None, seed: int | None = 0,
+        progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run a scenario for ``scenario.run.months`` months.
+
+    Args:
+        scenario: the scenario (defaults to the built-in one).
+        seed: seed of the model's random generator; the same scenario and seed give the
+            same numbers in any process.
+        progress: called as ``progress(month, months)`` after each month.
+    """
+    scenario = scenario or Scenario()
+    model = GovernanceModel(scenario, seed=seed)
+    months = scenario.run.months
+    for month in range(1, months + 1):
+        model.step()
+        if progress:
+            progress(month, months)
+    frame = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    frame = frame[list(COLUMNS)]
+    frame["step"] = frame["step"].astype(int)
+    return RunResult(scenario, seed, frame, summarize(frame), list(model.events))

@@ -1,0 +1,441 @@
+"""The scenario: every parameter of a run, in one typed schema.
+
+A scenario is a TOML file whose tables are the sections below (``[budget]``, ``[law]``, ...).
+Every field has a default, a unit (in its description) and an allowed range, so a file only
+needs to state what it changes. Wrong input is refused with a :class:`ScenarioError` whose
+message names the file, the dotted field, the value and what is allowed.
+
+Example:
+    >>> import govsim
+    >>> s = govsim.Scenario().with_overrides({"law.enforcement_probability": 0.9})
+    >>> s.law.enforcement_probability
+    0.9
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SECTORS = ("catering", "retail", "producer")
+
+
+class ScenarioError(ValueError):
+    """A scenario (file, field or override) that cannot be used, with a readable message."""
+
+
+class _Section(BaseModel):
+    # strict: TOML already carries types, so "1e5" or "yes" in a file is a mistake to report,
+    # not to coerce. Unknown keys are refused so that a typo never silently means "default".
+    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True)
+
+
+def _prob(default: float, desc: str) -> Any:
+    return Field(default, ge=0.0, le=1.0, description=desc)
+
+
+class SectorValues(_Section):
+    """One number per business sector."""
+
+    catering: float = Field(ge=0.0, le=1.0)
+    retail: float = Field(ge=0.0, le=1.0)
+    producer: float = Field(ge=0.0, le=1.0)
+
+    def as_tuple(self) -> tuple[float, float, float]:
+        return (self.catering, self.retail, self.producer)
+
+
+class Budget(_Section):
+    """Money for purchased testing and for the regulator's own back-checks."""
+
+    annual_yuan: float = Field(
+        400_000.0, ge=0.0, le=1e10,
+        description="yuan/year: budget for purchased testing, back-checks included")
+    backcheck_share: float = _prob(
+        0.10, "fraction of the budget reserved for back-checks (re-tests of agency reports)")
+    cost_per_batch_yuan: float = Field(
+        750.0, gt=0.0, le=10_000.0,
+        description="yuan/batch: tender ceiling price per batch, also the cost of a back-check")
+    shock_month: int | None = Field(
+        None, ge=1, le=1200, description="month at which the budget changes (none if absent)")
+    shock_factor: float = Field(
+        1.0, ge=0.0, le=10.0, description="multiplier applied to the budget from shock_month")
+
+
+class Law(_Section):
+    """Penalties and how completely the law is enforced."""
+
+    business_fine_yuan: float = Field(
+        50_000.0, ge=0.0, le=1e8, description="yuan: fine for a confirmed food-safety violation")
+    agency_fine_multiple: float = Field(
+        5.0, ge=0.0, le=100.0,
+        description="times the fee: fine for a false report found by a back-check")
+    agency_liability: bool = Field(
+        False, description="agency also pays the business fine when it sold a false pass")
+    enforcement_probability: float = _prob(
+        0.5, "chance a confirmed violation is actually punished (law completeness)")
+    consumer_damages_yuan: float = Field(
+        1_000.0, ge=0.0, le=1e7,
+        description="yuan: punitive damages a business pays per successful consumer claim")
+    damages_claim_probability: float = _prob(
+        0.02, "chance an ill consumer claims damages from the business")
+
+
+class Performance(_Section):
+    """Performance management of the testing agencies."""
+
+    backcheck_rate: float = _prob(0.01, "fraction of each agency's reports that are re-tested")
+    backcheck_sensitivity: float = _prob(
+        0.9, "chance a back-check of a false report reveals it")
+    quality_weight: float = _prob(
+        0.1, "weight of quality (vs price) in tender scores; 0 = lowest price wins")
+    blacklist: bool = Field(False, description="blacklist agencies caught with false reports")
+    blacklist_threshold: int = Field(
+        2, ge=1, le=1000, description="false reports found in a contract that blacklist an agency")
+    blacklist_months: int = Field(
+        36, ge=1, le=1200, description="months a blacklisted agency is excluded from tenders")
+    contract_months: int = Field(12, ge=1, le=120, description="months: length of a contract")
+    min_sensitivity: float = _prob(
+        0.0, "qualification floor: agencies less sensitive than this cannot bid")
+
+
+class Market(_Section):
+    """The third-party testing agencies."""
+
+    n_agencies: int = Field(4, ge=1, le=100, description="number of agencies in the market")
+    qualified_share: float = _prob(0.5, "fraction of agencies that are fully qualified")
+    sensitivity_qualified: float = _prob(0.95, "chance an honest test of a qualified agency "
+                                               "detects unsafe food")
+    sensitivity_unqualified: float = _prob(0.75, "the same for an agency that is not qualified")
+    capacity_batches_per_year: int = Field(
+        400, ge=1, le=1_000_000, description="batches/year one agency can test")
+    cost_per_test_yuan: float = Field(
+        450.0, ge=0.0, le=10_000.0, description="yuan/batch: an agency's real cost of a test")
+    markup: float = Field(0.35, ge=0.0, le=5.0, description="agencies' mean price markup on cost")
+    integrity: float = _prob(0.6, "mean intrinsic honesty of agencies (1 = never cheats)")
+    bribe_yuan: float = Field(
+        3_000.0, ge=0.0, le=1e7, description="yuan: bribe a business offers for a false pass")
+    learning_rate: float = _prob(0.15, "monthly speed at which agencies adapt their cheating")
+
+
+class Participation(_Section):
+    """The public: complaints, rewards, disclosure and the social network."""
+
+    complaint_probability: float = _prob(
+        0.178, "chance an ill consumer complains to the authority (survey: 17.8%)")
+    reward_yuan: float = Field(
+        0.0, ge=0.0, le=1e6, description="yuan: reward for a complaint that leads to a fine")
+    reward_effect: float = Field(
+        0.5, ge=0.0, le=10.0,
+        description="log-odds gain in complaining per log(1 + reward/1000 yuan)")
+    disclosure: bool = Field(False, description="publish violators (lowers their demand)")
+    disclosure_demand_loss: float = _prob(
+        0.3, "fraction of demand a disclosed violator loses (recovers over months)")
+    attribution_probability: float = _prob(
+        0.4, "chance a complaint names the business that actually caused the illness")
+    network: Literal["small_world", "scale_free", "random"] = Field(
+        "small_world", description="consumer social network type")
+    degree: int = Field(8, ge=2, le=100, description="mean number of neighbours per consumer")
+    rewiring: float = _prob(0.1, "small-world rewiring probability")
+    word_of_mouth: float = _prob(0.3, "chance an ill consumer's neighbour hears of it")
+
+
+class Businesses(_Section):
+    """Food businesses: producers, retailers, catering."""
+
+    count: int = Field(3_000, ge=10, le=1_000_000, description="number of food businesses")
+    sector_mix: SectorValues = Field(
+        default_factory=lambda: SectorValues(catering=0.45, retail=0.40, producer=0.15),
+        description="fraction of businesses per sector (sums to 1)")
+    small_share: float = _prob(0.7, "fraction of businesses that are small outlets")
+    small_hazard_multiplier: float = Field(
+        1.5, ge=1.0, le=10.0, description="small outlets' hazard relative to large ones")
+    hazard_compliant: SectorValues = Field(
+        default_factory=lambda: SectorValues(catering=0.014, retail=0.008, producer=0.004),
+        description="monthly chance a complying business's batch is unsafe, by sector")
+    hazard_cutting: SectorValues = Field(
+        default_factory=lambda: SectorValues(catering=0.17, retail=0.10, producer=0.06),
+        description="monthly chance a corner-cutting business's batch is unsafe, by sector")
+    monthly_revenue_yuan: float = Field(
+        60_000.0, gt=0.0, le=1e9, description="yuan/month: sales of a typical business")
+    margin: float = _prob(0.15, "profit margin on sales")
+    compliance_cost_yuan: float = Field(
+        1_200.0, ge=0.0, le=1e7, description="yuan/month: median cost of complying")
+    compliance_cost_spread: float = Field(
+        1.0, ge=0.0, le=5.0, description="log-normal sigma of compliance costs across businesses")
+    initial_compliance: float = _prob(0.75, "fraction complying at the start")
+    bribe_propensity: float = _prob(
+        0.5, "chance a sampled corner-cutting business offers the agency a bribe")
+    revision_rate: float = _prob(0.1, "fraction of businesses reconsidering each month")
+    choice_noise_yuan: float = Field(
+        500.0, gt=0.0, le=1e7, description="yuan: scale of noise in business decisions")
+    conformity: float = Field(
+        1.0, ge=0.0, le=20.0, description="log-odds pull towards what sector peers do")
+    belief_learning_rate: float = _prob(
+        0.1, "monthly speed at which businesses update their perceived chance of punishment")
+
+
+class Consumers(_Section):
+    """Households, scaled: each simulated consumer stands for population/count people."""
+
+    count: int = Field(20_000, ge=100, le=5_000_000, description="simulated consumers")
+    population: int = Field(200_000, ge=100, le=100_000_000, description="people in the district")
+    meals_out_per_month: float = Field(
+        20.0, ge=0.0, le=200.0, description="purchases of prepared or retail food per month")
+    illness_probability: float = _prob(
+        0.015, "chance that eating one unsafe batch's food makes a person ill")
+    initial_trust: float = _prob(0.6, "initial trust in food safety and its regulator")
+    trust_recovery: float = _prob(0.05, "monthly pull of trust back to its initial level")
+
+
+class System(_Section):
+    """Stability of the regulator and how it samples and inspects."""
+
+    stability: float = _prob(0.7, "1 = no disruptions; lower = more frequent staff or policy "
+                                  "disruptions")
+    disruption_severity: float = _prob(0.5, "fraction of regulator capacity lost in a disruption")
+    disruption_months: int = Field(3, ge=1, le=120, description="months a disruption lasts")
+    sampling: Literal["random", "risk_based", "complaint_driven"] = Field(
+        "random", description="how sampled businesses are chosen")
+    inspection_capacity: int = Field(
+        60, ge=0, le=1_000_000, description="inspections/month the regulator's staff can make")
+    inspection_sensitivity: float = _prob(
+        0.3, "chance an on-site inspection finds a corner-cutting business's violation")
+    report_delay_months: int = Field(
+        1, ge=0, le=12, description="months between sampling and the report reaching the regulator")
+
+
+class Procurement(_Section):
+    """Who buys the tests."""
+
+    payer: Literal["government", "business"] = Field(
+        "government", description="'government' buys tests (the case); 'business': each business "
+                                  "picks and pays its own tester")
+
+
+class RunSettings(_Section):
+    """Length of a run."""
+
+    months: int = Field(60, ge=1, le=1200, description="months simulated")
+
+
+class Scenario(BaseModel):
+    """A complete, validated scenario. Build it with defaults, from TOML, or by overrides."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: str = Field("default", description="short name, used for output folders")
+    description: str = Field("", description="what this scenario represents")
+    budget: Budget = Field(default_factory=Budget)
+    law: Law = Field(default_factory=Law)
+    performance: Performance = Field(default_factory=Performance)
+    market: Market = Field(default_factory=Market)
+    participation: Participation = Field(default_factory=Participation)
+    businesses: Businesses = Field(default_factory=Businesses)
+    consumers: Consumers = Field(default_factory=Consumers)
+    system: System = Field(default_factory=System)
+    procurement: Procurement = Field(default_factory=Procurement)
+    run: RunSettings = Field(default_factory=RunSettings)
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Scenario:
+        total = sum(self.businesses.sector_mix.as_tuple())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"businesses.sector_mix must sum to 1 (it sums to {total:g})")
+        if self.consumers.count > self.consumers.population:
+            raise ValueError("consumers.count must not exceed consumers.population")
+        return self
+
+    # --- construction -----------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | Path) -> Scenario:
+        """Read and validate a scenario TOML file.
+
+        Args:
+            path: the TOML file.
+
+        Raises:
+            ScenarioError: the file is missing, unreadable, or holds an invalid field.
+        """
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ScenarioError(f"{path}: no such scenario file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError(f"{path}: cannot read the file ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+        data.setdefault("name", path.stem)
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "scenario") -> Scenario:
+        """Validate a nested dict (as read from TOML); errors name ``source``."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ScenarioError(_explain(exc, source, data)) from None
+
+    def with_overrides(self, overrides: dict[str, Any], source: str = "override") -> Scenario:
+        """Return a new scenario with dotted fields replaced, validated like a file.
+
+        Args:
+            overrides: ``{"law.enforcement_probability": 0.9, ...}``.
+            source: what to call the overrides in an error message.
+        """
+        data = self.model_dump(exclude_none=True)
+        for dotted, value in overrides.items():
+            _set_dotted(data, dotted, value, source)
+        return Scenario.from_dict(data, source=source)
+
+    # --- inspection ---------------------------------------------------------------------
+
+    def flat(self) -> dict[str, Any]:
+        """All parameters as ``{"section.field": value}`` (nested tables flattened too)."""
+        out: dict[str, Any] = {}
+        _flatten(self.model_dump(), "", out)
+        return out
+
+    def diff(self, other: Scenario) -> dict[str, tuple[Any, Any]]:
+        """Parameters whose values differ: ``{dotted: (other's value, this value)}``."""
+        mine, theirs = self.flat(), other.flat()
+        skip = {"name", "description"}
+        return {k: (theirs.get(k), v) for k, v in mine.items()
+                if k not in skip and theirs.get(k) != v}
+
+    def to_toml(self) -> str:
+        """The scenario as TOML text (round-trips through :meth:`load`)."""
+        import tomli_w
+
+        return tomli_w.dumps(self.model_dump(exclude_none=True))
+
+    @property
+    def people_per_consumer(self) -> float:
+        """How many real people one simulated consumer stands for."""
+        return self.consumers.population / self.consumers.count
+
+
+#: The scenarios that ship with govsim (the repository's ``scenarios/`` folder).
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Bundled scenario files by name (file stem), baseline first."""
+    paths = sorted(BUNDLED_DIR.glob("*.toml"), key=lambda p: (p.stem != "baseline", p.stem))
+    return {p.stem: p for p in paths}
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """A scenario file from a path, or from the name of a bundled scenario.
+
+    Raises:
+        ScenarioError: neither a file nor a bundled name.
+    """
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    bundled = bundled_scenarios()
+    if str(name_or_path) in bundled:
+        return bundled[str(name_or_path)]
+    names = ", ".join(bundled) or "none found"
+    raise ScenarioError(f"{name_or_path}: no such scenario file, nor a bundled scenario "
+                        f"(bundled: {names})")
+
+
+def field_names() -> list[str]:
+    """Every dotted parameter name a scenario accepts."""
+    return sorted(Scenario().flat())
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _flatten(data: dict, prefix: str, out: dict) -> None:
+    for key, value in data.items():
+        if isinstance(value, dict):
+            _flatten(value, f"{prefix}{key}.", out)
+        else:
+            out[f"{prefix}{key}"] = value
+
+
+def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
+    parts = dotted.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if not isinstance(child, dict):
+            where = ".".join(parts[: i + 1])
+            raise ScenarioError(f"{source}: {dotted} is not a known field ({where} is not a "
+                                f"section); known fields: see `govsim scenarios --fields`")
+        node = child
+    if parts[-1] not in node and not _is_optional_field(parts):
+        raise ScenarioError(f"{source}: {dotted} is not a known field; {_known_in(parts[:-1])}")
+    node[parts[-1]] = value
+
+
+def _is_optional_field(parts: list[str]) -> bool:
+    # Fields whose default is None are dropped by exclude_none; they are still settable.
+    model: Any = Scenario
+    for part in parts:
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return False
+        model = fields[part].annotation
+    return True
+
+
+def _known_in(section: list[str]) -> str:
+    model: Any = Scenario
+    for part in section:
+        model = model.model_fields[part].annotation
+    names = ", ".join(model.model_fields)
+    where = f"[{'.'.join(section)}]" if section else "the top level"
+    return f"allowed in {where}: {names}"
+
+
+def _constraint_text(loc: tuple, err: dict) -> str:
+    """What the schema allows at ``loc``: the type, range and description of the field."""
+    model: Any = Scenario
+    field = None
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            field = None
+            break
+        field = fields[part]
+        model = field.annotation
+    if field is None:
+        return err["msg"]
+    bounds = []
+    for meta in field.metadata:
+        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            if getattr(meta, attr, None) is not None:
+                bounds.append(f"{sym} {getattr(meta, attr)}")
+    kind = getattr(field.annotation, "__name__", None) or str(field.annotation)
+    kind = kind.replace("typing.", "")
+    allowed = f"allowed: {kind}" + (f" {' and '.join(bounds)}" if bounds else "")
+    if field.description:
+        allowed += f" ({field.description})"
+    return f"{err['msg']}; {allowed}"
+
+
+def _explain(exc: ValidationError, source: str, data: dict) -> str:
+    """Turn pydantic's errors into one line per field: file, dotted field, value, allowed."""
+    lines = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if isinstance(p, str))
+        dotted = ".".join(loc)
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{source}: {dotted} is not a known field; {_known_in(list(loc[:-1]))}")
+        elif not loc:  # a whole-scenario consistency rule
+            lines.append(f"{source}: {err['msg'].removeprefix('Value error, ')}")
+        else:
+            value = err.get("input")
+            lines.append(f"{source}: {dotted} = {value!r} is not allowed: "
+                         f"{_constraint_text(loc, err)}")
+    return "\n".join(lines)

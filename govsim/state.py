@@ -1,0 +1,172 @@
+"""Array state of the populations, one place, typed and documented.
+
+Businesses, consumers and agencies keep their state here as numpy arrays so that each phase
+of a month is a handful of vectorised operations, at 10^3 or 10^6 agents alike. The Mesa
+agent objects in :mod:`govsim.agents` are handles that read and write these arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from govsim.scenario import Scenario
+
+CATERING, RETAIL, PRODUCER = 0, 1, 2
+
+
+@dataclass
+class BusinessState:
+    """Food businesses (index = business id)."""
+
+    sector: np.ndarray          # int8: CATERING, RETAIL or PRODUCER
+    small: np.ndarray           # bool: small outlet
+    revenue_yuan: np.ndarray    # float: normal monthly sales
+    demand: np.ndarray          # float: demand multiplier, 1 = normal; disclosure lowers it
+    complying: np.ndarray       # bool: current strategy (True = invests in safety)
+    cost_yuan: np.ndarray       # float: monthly cost of complying
+    hazard_comply: np.ndarray   # float: monthly chance of an unsafe batch when complying
+    hazard_cut: np.ndarray      # float: the same when cutting corners
+    belief: np.ndarray          # float: perceived monthly chance of punishment when cutting
+    unsafe: np.ndarray          # bool: this month's food is unsafe
+    punished: np.ndarray        # bool: fined this month
+    violations: np.ndarray      # int: confirmed violations so far
+    complaints: np.ndarray      # float: complaints (people) about it last month
+
+    @property
+    def count(self) -> int:
+        return len(self.sector)
+
+
+@dataclass
+class ConsumerState:
+    """Simulated consumers (each stands for ``people_per_consumer`` people)."""
+
+    trust: np.ndarray           # float32: trust in food safety and its regulator, [0, 1]
+    aware: np.ndarray           # bool: knows how and where to complain
+    ill: np.ndarray             # bool: fell ill this month
+    complained: np.ndarray      # bool: complained to the authority this month
+    neighbours: sparse.csr_array  # adjacency of the social network
+    degree: np.ndarray          # float32: neighbours per consumer (>= 1 to avoid 0-division)
+
+    @property
+    def count(self) -> int:
+        return len(self.trust)
+
+
+@dataclass
+class AgencyState:
+    """Third-party testing agencies (index = agency id)."""
+
+    sensitivity: np.ndarray     # chance an honest test detects unsafe food
+    capacity_month: np.ndarray  # int: batches per month it can test
+    cost_yuan: np.ndarray       # real cost of one honest test
+    markup: np.ndarray          # price markup on cost when bidding
+    integrity: np.ndarray       # intrinsic honesty, 1 = never cheats
+    shirk: np.ndarray           # propensity to report without testing
+    collude: np.ndarray         # propensity to accept a bribe for a pass
+    belief_backcheck: np.ndarray  # perceived chance a false report is found
+    score: np.ndarray           # performance score in [0, 1]
+    quota: np.ndarray           # int: contracted batches per month (0 = no contract)
+    price_yuan: np.ndarray      # contracted (or, business-paid, list) price per batch
+    strikes: np.ndarray         # int: false reports found during the current contract
+    blacklisted_until: np.ndarray  # int: month until which it may not bid
+    tested: np.ndarray = field(default=None)  # int: batches it tested this month
+
+    @property
+    def count(self) -> int:
+        return len(self.sensitivity)
+
+
+@dataclass
+class Batches:
+    """Sample batches tested in one month, waiting for their reports to arrive."""
+
+    month: int
+    business: np.ndarray        # int: business sampled
+    agency: np.ndarray          # int: agency that tested it
+    unsafe: np.ndarray          # bool: the truth
+    failed: np.ndarray          # bool: what the report says
+    false_report: np.ndarray    # bool: reported without an honest test (shirked or bought)
+    colluded: np.ndarray        # bool: a bribe bought the pass
+    price_yuan: np.ndarray      # fee paid for it
+
+    def __len__(self) -> int:
+        return len(self.business)
+
+
+def _sector_values(values) -> np.ndarray:
+    return np.array(values.as_tuple(), dtype=float)
+
+
+def init_businesses(sc: Scenario, rng: np.random.Generator) -> BusinessState:
+    """Draw the business population from the scenario."""
+    b = sc.businesses
+    n = b.count
+    sector = rng.choice(3, size=n, p=_sector_values(b.sector_mix)).astype(np.int8)
+    small = rng.random(n) < b.small_share
+    # Small outlets sell less; the factors keep the mean near monthly_revenue_yuan.
+    size_factor = np.where(small, 0.6, 1.0 + 0.4 * b.small_share / max(1 - b.small_share, 1e-9))
+    revenue = b.monthly_revenue_yuan * size_factor * rng.lognormal(0.0, 0.3, n)
+    hazard_mult = np.where(small, b.small_hazard_multiplier, 1.0)
+    cost = b.compliance_cost_yuan * np.where(small, 0.8, 1.5) * rng.lognormal(
+        0.0, b.compliance_cost_spread, n)
+    return BusinessState(
+        sector=sector,
+        small=small,
+        revenue_yuan=revenue,
+        demand=np.ones(n),
+        complying=rng.random(n) < b.initial_compliance,
+        cost_yuan=cost,
+        hazard_comply=np.minimum(_sector_values(b.hazard_compliant)[sector] * hazard_mult, 1.0),
+        hazard_cut=np.minimum(_sector_values(b.hazard_cutting)[sector] * hazard_mult, 1.0),
+        belief=np.full(n, 0.01),
+        unsafe=np.zeros(n, dtype=bool),
+        punished=np.zeros(n, dtype=bool),
+        violations=np.zeros(n, dtype=np.int32),
+        complaints=np.zeros(n),
+    )
+
+
+def init_consumers(sc: Scenario, neighbours: sparse.csr_array) -> ConsumerState:
+    """Consumers start alike: initial trust, unaware, healthy."""
+    n = sc.consumers.count
+    degree = np.maximum(np.diff(neighbours.indptr), 1).astype(np.float32)
+    return ConsumerState(
+        trust=np.full(n, sc.consumers.initial_trust, dtype=np.float32),
+        aware=np.zeros(n, dtype=bool),
+        ill=np.zeros(n, dtype=bool),
+        complained=np.zeros(n, dtype=bool),
+        neighbours=neighbours,
+        degree=degree,
+    )
+
+
+def init_agencies(sc: Scenario, rng: np.random.Generator) -> AgencyState:
+    """Draw the agencies: a share is fully qualified; integrity and markup vary."""
+    m = sc.market
+    n = m.n_agencies
+    n_qualified = int(round(m.qualified_share * n))
+    qualified = np.zeros(n, dtype=bool)
+    qualified[rng.permutation(n)[:n_qualified]] = True
+    sensitivity = np.where(qualified, m.sensitivity_qualified, m.sensitivity_unqualified)
+    integrity = np.clip(m.integrity + rng.uniform(-0.25, 0.25, n), 0.0, 1.0)
+    prior = sc.performance.backcheck_rate * sc.performance.backcheck_sensitivity
+    return AgencyState(
+        sensitivity=sensitivity,
+        capacity_month=np.full(n, max(m.capacity_batches_per_year // 12, 1), dtype=np.int64),
+        cost_yuan=m.cost_per_test_yuan * rng.uniform(0.85, 1.15, n) * np.where(qualified, 1.1, 0.9),
+        markup=m.markup * rng.uniform(0.5, 1.5, n),
+        integrity=integrity,
+        shirk=(1 - integrity) * 0.5,
+        collude=(1 - integrity) * 0.5,
+        belief_backcheck=np.full(n, prior),
+        score=sensitivity.copy(),
+        quota=np.zeros(n, dtype=np.int64),
+        price_yuan=np.zeros(n),
+        strikes=np.zeros(n, dtype=np.int64),
+        blacklisted_until=np.zeros(n, dtype=np.int64),
+        tested=np.zeros(n, dtype=np.int64),
+    )
