@@ -114,8 +114,10 @@ class Market(_Section):
         400, ge=1, le=1_000_000, description="batches/year one agency can test")
     cost_per_test_yuan: float = Field(
         450.0, ge=0.0, le=10_000.0, description="yuan/batch: an agency's real cost of a test")
-    markup: float = Field(0.35, ge=0.0, le=5.0, description="agencies' mean price markup on cost")
-    integrity: float = _prob(0.6, "mean intrinsic honesty of agencies (1 = never cheats)")
+    markup: float = Field(
+        0.6, ge=0.0, le=5.0,
+        description="agencies' mean price markup on cost facing one rival (falls as 1/sqrt(rivals))")
+    integrity: float = _prob(0.8, "mean intrinsic honesty of agencies (1 = never cheats)")
     bribe_yuan: float = Field(
         3_000.0, ge=0.0, le=1e7, description="yuan: bribe a business offers for a false pass")
     learning_rate: float = _prob(0.15, "monthly speed at which agencies adapt their cheating")
@@ -163,10 +165,10 @@ class Businesses(_Section):
         60_000.0, gt=0.0, le=1e9, description="yuan/month: sales of a typical business")
     margin: float = _prob(0.15, "profit margin on sales")
     compliance_cost_yuan: float = Field(
-        1_200.0, ge=0.0, le=1e7, description="yuan/month: median cost of complying")
+        700.0, ge=0.0, le=1e7, description="yuan/month: median cost of complying")
     compliance_cost_spread: float = Field(
         1.0, ge=0.0, le=5.0, description="log-normal sigma of compliance costs across businesses")
-    initial_compliance: float = _prob(0.75, "fraction complying at the start")
+    initial_compliance: float = _prob(0.78, "fraction complying at the start")
     bribe_propensity: float = _prob(
         0.5, "chance a sampled corner-cutting business offers the agency a bribe")
     revision_rate: float = _prob(0.1, "fraction of businesses reconsidering each month")
@@ -174,6 +176,8 @@ class Businesses(_Section):
         500.0, gt=0.0, le=1e7, description="yuan: scale of noise in business decisions")
     conformity: float = Field(
         1.0, ge=0.0, le=20.0, description="log-odds pull towards what sector peers do")
+    initial_belief: float = _prob(
+        0.005, "perceived monthly chance of being fined when cutting corners, at the start")
     belief_learning_rate: float = _prob(
         0.1, "monthly speed at which businesses update their perceived chance of punishment")
 
@@ -189,6 +193,9 @@ class Consumers(_Section):
         0.015, "chance that eating one unsafe batch's food makes a person ill")
     initial_trust: float = _prob(0.6, "initial trust in food safety and its regulator")
     trust_recovery: float = _prob(0.05, "monthly pull of trust back to its initial level")
+    reputation_effect: float = Field(
+        1.0, ge=0.0, le=10.0,
+        description="customers lost per customer made ill who knows the source (word of mouth)")
 
 
 class System(_Section):

@@ -122,7 +122,7 @@ def init_businesses(sc: Scenario, rng: np.random.Generator) -> BusinessState:
         cost_yuan=cost,
         hazard_comply=np.minimum(_sector_values(b.hazard_compliant)[sector] * hazard_mult, 1.0),
         hazard_cut=np.minimum(_sector_values(b.hazard_cutting)[sector] * hazard_mult, 1.0),
-        belief=np.full(n, 0.01),
+        belief=np.full(n, b.initial_belief),
         unsafe=np.zeros(n, dtype=bool),
         punished=np.zeros(n, dtype=bool),
         violations=np.zeros(n, dtype=np.int32),

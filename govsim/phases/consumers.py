@@ -49,47 +49,95 @@ def consume(model: GovernanceModel) -> None:
     c = model.consumers
     b = model.businesses
     rng = model.rng
-    shares = market_shares(model)
+    shares = model.shares = market_shares(model)
     unsafe_share = float(shares @ b.unsafe)  # chance a purchase is unsafe food
     model.tally["unsafe_purchase_share"] = unsafe_share
-    # Less trust, fewer meals out: from half the meals at trust 0 to all at initial trust.
-    meals = sc.consumers.meals_out_per_month * np.minimum(
-        0.5 + 0.5 * c.trust / max(sc.consumers.initial_trust, 1e-9), 1.0)
-    p_ill = 1.0 - (1.0 - unsafe_share * sc.consumers.illness_probability) ** meals
-    c.ill = rng.random(c.count) < p_ill
-    ill = np.flatnonzero(c.ill)
-    c.complained[:] = False
+    ill = _fall_ill(model, unsafe_share * sc.consumers.illness_probability)
+    c.ill[:] = False
+    c.ill[ill] = True
     complains = rng.random(len(ill)) < complaint_probability(model, c.trust[ill], c.aware[ill])
+    c.complained[:] = False
     c.complained[ill[complains]] = True
     scale = model.people_per_consumer
     model.tally["illness_cases"] = len(ill) * scale
     model.tally["complaints"] = int(complains.sum()) * scale
-    _attribute_complaints(model, int(round(complains.sum() * scale)), shares)
-    _word_of_mouth(model)
-
-
-def _attribute_complaints(model: GovernanceModel, n_people: int, shares: np.ndarray) -> None:
-    """Spread real complaints over businesses: the true source, or a place the person ate."""
-    b = model.businesses
     source = shares * b.unsafe
-    attribution = model.scenario.participation.attribution_probability
-    if source.sum() > 0:
-        p = attribution * source / source.sum() + (1 - attribution) * shares
-    else:
-        p = shares
-    b.complaints = model.rng.multinomial(n_people, p / p.sum()).astype(float)
+    _attribute_complaints(model, int(round(complains.sum() * scale)), shares, source)
+    _lose_reputation(model, int(round(len(ill) * scale)), shares, source)
+    _word_of_mouth(model, ill)
 
 
-def _word_of_mouth(model: GovernanceModel) -> None:
-    """Neighbours of the ill hear of it: awareness spreads and trust falls."""
-    c = model.consumers
+def _fall_ill(model: GovernanceModel, risk_per_meal: float) -> np.ndarray:
+    """Indices of consumers who fall ill this month.
+
+    Less trust, fewer meals out: from half the meals at trust 0 to all of them at the initial
+    trust. Illness is rare, so draw candidates at the highest risk and thin them, which costs
+    O(ill) instead of O(consumers) random numbers at city scale.
+    """
     sc = model.scenario
-    ill_neighbours = c.neighbours @ c.ill.astype(np.float32)
-    heard = ill_neighbours > 0
-    heard_idx = np.flatnonzero(heard)
-    told = heard_idx[model.rng.random(len(heard_idx)) < sc.participation.word_of_mouth]
+    c = model.consumers
+    max_meals = sc.consumers.meals_out_per_month
+    p_max = -math.expm1(max_meals * math.log1p(-min(risk_per_meal, 1.0 - 1e-12)))
+    if p_max <= 0.0:
+        return np.zeros(0, dtype=np.int64)
+    candidates = np.sort(model.rng.choice(c.count, model.rng.binomial(c.count, p_max),
+                                          replace=False))
+    trust0 = max(sc.consumers.initial_trust, 1e-9)
+    meals = max_meals * np.minimum(0.5 + 0.5 * c.trust[candidates] / trust0, 1.0)
+    p = -np.expm1(meals * math.log1p(-min(risk_per_meal, 1.0 - 1e-12)))
+    return candidates[model.rng.random(len(candidates)) * p_max < p]
+
+
+def _draw_businesses(model: GovernanceModel, n: int, weight: np.ndarray) -> np.ndarray:
+    """How many of ``n`` people go to each business, drawn with probabilities ``weight``."""
+    counts = np.zeros(len(weight))
+    some = np.flatnonzero(weight)  # only unsafe businesses can be a source: draw among few
+    if n == 0 or len(some) == 0:
+        return counts
+    cumulative = np.cumsum(weight[some])
+    where = np.searchsorted(cumulative, model.rng.random(n) * cumulative[-1], side="right")
+    np.add.at(counts, some[np.minimum(where, len(some) - 1)], 1)
+    return counts
+
+
+def _attribute_complaints(model: GovernanceModel, n_people: int, shares: np.ndarray,
+                          source: np.ndarray) -> None:
+    """Spread real complaints over businesses: the true source, or a place the person ate."""
+    attribution = model.scenario.participation.attribution_probability
+    n_right = model.rng.binomial(n_people, attribution) if source.sum() > 0 else 0
+    model.businesses.complaints = (_draw_businesses(model, n_right, source)
+                                   + _draw_businesses(model, n_people - n_right, shares))
+
+
+def _lose_reputation(model: GovernanceModel, ill_people: int, shares: np.ndarray,
+                     source: np.ndarray) -> None:
+    """Customers made ill who know where they ate stay away and tell others: the business
+    loses that share of its customers (demand recovers in the adaptation phase)."""
+    sc = model.scenario
+    known = model.rng.binomial(ill_people, sc.participation.attribution_probability)
+    lost_customers = _draw_businesses(model, known, source)
+    customers = sc.consumers.population * shares
+    lost = sc.consumers.reputation_effect * lost_customers / np.maximum(customers, 1.0)
+    model.businesses.demand *= np.maximum(1.0 - lost, 0.0)
+
+
+def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:
+    """Neighbours of the ill hear of it: awareness spreads and trust falls.
+
+    Works on the neighbour lists of the ill only (rows of the CSR matrix), not on the
+    whole network, so its cost follows the number of ill consumers.
+    """
+    c = model.consumers
+    wom = model.scenario.participation.word_of_mouth
+    indptr, indices = c.neighbours.indptr, c.neighbours.indices
+    starts, ends = indptr[ill], indptr[ill + 1]
+    lengths = ends - starts
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    heard = indices[np.arange(lengths.sum()) + offsets]
+    hearers, times = np.unique(heard, return_counts=True)
+    told = hearers[model.rng.random(len(hearers)) < wom]
     c.aware[told] = True
-    c.aware |= c.ill
-    loss = (ILL_TRUST_LOSS * c.ill
-            + HEARSAY_TRUST_LOSS * sc.participation.word_of_mouth * ill_neighbours / c.degree)
-    c.trust *= (1.0 - np.minimum(loss, 1.0)).astype(np.float32)
+    c.aware[ill] = True
+    loss = HEARSAY_TRUST_LOSS * wom * times / c.degree[hearers]
+    c.trust[hearers] *= (1.0 - np.minimum(loss, 1.0)).astype(np.float32)
+    c.trust[ill] *= np.float32(1.0 - ILL_TRUST_LOSS)

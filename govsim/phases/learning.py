@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from govsim.phases.procurement import bid_prices
+
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
 
 OWN_EXPERIENCE_WEIGHT = 0.5   # own fines vs peers' in a corner-cutter's belief update
-DISCLOSURE_RECOVERY = 0.1     # monthly recovery of a disclosed business's demand
+DISCLOSURE_RECOVERY = 0.1     # monthly recovery of lost demand (disclosure, reputation)
 CLIENT_VALUE_BATCHES = 3.0    # self-paid regime: future batches a passed client brings
 BELIEF_MEMORY = 0.8           # agencies' weight on their past back-check belief
 VISIBLE_ENFORCEMENT = 0.005   # share of businesses fined a month that makes it fully visible
@@ -64,10 +66,16 @@ def expected_loss_if_cutting(model: GovernanceModel) -> np.ndarray:
         disclosure_loss = (sc.participation.disclosure_demand_loss * sales
                            * sc.businesses.margin / DISCLOSURE_RECOVERY)
     share = sales / sales.sum()
-    extra_ill = (sc.consumers.population * sc.consumers.meals_out_per_month * share
-                 * (b.hazard_cut - b.hazard_comply) * sc.consumers.illness_probability)
+    # extra people made ill per month by cutting corners, and what they cost the business
+    ill_rate = ((b.hazard_cut - b.hazard_comply) * sc.consumers.meals_out_per_month
+                * sc.consumers.illness_probability)
+    extra_ill = sc.consumers.population * share * ill_rate
     damages = extra_ill * sc.law.damages_claim_probability * sc.law.consumer_damages_yuan
-    return b.belief * (sc.law.business_fine_yuan + disclosure_loss) + damages
+    # customers who know the source stay away: lost margin while demand recovers
+    reputation = (ill_rate * sc.participation.attribution_probability
+                  * sc.consumers.reputation_effect * sales * sc.businesses.margin
+                  / DISCLOSURE_RECOVERY)
+    return b.belief * (sc.law.business_fine_yuan + disclosure_loss) + damages + reputation
 
 
 def _revise_business_strategies(model: GovernanceModel) -> None:
@@ -100,7 +108,7 @@ def _adapt_agencies(model: GovernanceModel) -> None:
                          out=np.zeros(ag.count), where=seen)
     ag.belief_backcheck[seen] = (BELIEF_MEMORY * ag.belief_backcheck[seen]
                                  + (1 - BELIEF_MEMORY) * observed[seen])
-    price = np.where(ag.price_yuan > 0, ag.price_yuan, ag.cost_yuan * (1 + ag.markup))
+    price = np.where(ag.price_yuan > 0, ag.price_yuan, bid_prices(model))
     penalty = (sc.law.agency_fine_multiple + 1.0) * price + _blacklist_loss(model, price)
     bribe = sc.market.bribe_yuan
     if sc.procurement.payer == "business":

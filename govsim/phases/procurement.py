@@ -32,9 +32,14 @@ def testing_money_yuan(model: GovernanceModel) -> float:
 
 
 def bid_prices(model: GovernanceModel) -> np.ndarray:
-    """Each agency's price per batch: its cost plus its markup."""
+    """Each agency's price per batch: its cost plus a markup that competition squeezes.
+
+    ``markup`` is what an agency asks facing a single rival; with k rivals it asks
+    markup / sqrt(k), so a larger market of agencies buys more batches for the same money.
+    """
     ag = model.agencies
-    return ag.cost_yuan * (1.0 + ag.markup)
+    rivals = max(int(np.count_nonzero(ag.blacklisted_until <= model.steps)) - 1, 1)
+    return ag.cost_yuan * (1.0 + ag.markup / np.sqrt(rivals))
 
 
 def eligible(model: GovernanceModel, prices: np.ndarray) -> np.ndarray:

@@ -1,0 +1,515 @@
+"""What-if comparison: replicates of each scenario against a baseline, with uncertainty.
+
+A policymaker's question is "which cure works better than what we do now, by how much, and
+how sure are we". This module answers it in four steps, each a small function:
+
+1. :func:`plan` loads and validates every scenario (and ``--months``) before anything runs,
+   so a bad file is reported by name and nothing is written.
+2. :func:`run_all` runs ``replicates`` runs of every scenario, in-process or on a pool of
+   processes. Replicate ``r`` of *every* scenario uses the same seed,
+   :func:`replicate_seed` ``(master, r)``, so scenarios differ only by their parameters
+   (common random numbers) and each difference from the baseline can be paired by replicate.
+3. :func:`run_summaries` reduces each run to its outcomes (mean of the last 12 months, as
+   :func:`govsim.run.summarize`, plus derived figures such as cost per detected violation).
+4. :func:`statistics` gives, per scenario and outcome, the mean with a 95% t-interval over
+   replicates and the difference from the baseline with a 95% *paired* t-interval (over the
+   per-replicate differences); a difference whose interval excludes zero is flagged.
+
+Example:
+    >>> from govsim import compare
+    >>> p = compare.plan(["stronger_law"], replicates=5, months=24)  # doctest: +SKIP
+    >>> result = compare.compare(p, workers=2)                       # doctest: +SKIP
+    >>> result.stats.query("outcome == 'compliance_rate'")           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from govsim.metrics import COLUMNS
+from govsim.output import HEADLINES
+from govsim.run import SUMMARY_MONTHS, run
+from govsim.scenario import Scenario, ScenarioError, bundled_scenarios, resolve
+
+CONFIDENCE = 0.95
+MIN_REPLICATES = 2  # an interval needs at least two runs
+BASELINE_NAME = "baseline"
+
+# --- outcomes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A figure the comparison reports.
+
+    Attributes:
+        key: a column of :mod:`govsim.metrics`, or a derived figure (see :func:`run_summaries`).
+        label: what a reader sees.
+        fmt: format of a value.
+        kind: ``"share"`` (a fraction; effects in percentage points), ``"index"`` (a 0-1
+            score; effects in points) or ``"amount"`` (count or money; effects also in %).
+        better: +1 if higher is better, -1 if lower is better, 0 if neither (a cost, or an
+            official statistic that rises both when food is worse and when testing is better).
+    """
+
+    key: str
+    label: str
+    fmt: str
+    kind: str
+    better: int
+
+
+_HEADLINE = {key: (label, fmt) for key, label, fmt in HEADLINES}
+
+
+def _headline(key: str, kind: str, better: int) -> Outcome:
+    label, fmt = _HEADLINE[key]
+    return Outcome(key, label, fmt, kind, better)
+
+
+#: The outcomes compared, in the order of the report's tables.
+OUTCOMES: tuple[Outcome, ...] = (
+    _headline("compliance_rate", "share", +1),
+    _headline("unsafe_share", "share", -1),
+    _headline("sample_failure_rate", "share", 0),
+    _headline("detection_rate", "share", +1),
+    _headline("illness_cases", "amount", -1),
+    _headline("complaints", "amount", 0),
+    _headline("false_pass_rate", "share", -1),
+    _headline("collusion_rate", "share", -1),
+    _headline("budget_spent", "amount", 0),
+    Outcome("cost_per_violation", "Cost per detected violation (yuan)", "{:,.0f}", "amount", -1),
+    Outcome("batches_per_1000", "Batches tested / 1,000 people / year", "{:.2f}", "amount", 0),
+    _headline("public_trust", "index", +1),
+)
+
+OUTCOME = {o.key: o for o in OUTCOMES}
+
+# --- seeds ---------------------------------------------------------------------------------
+
+
+def replicate_seed(master: int, replicate: int) -> int:
+    """The model seed of replicate ``replicate`` (0-based) under the master seed ``master``.
+
+    It is the first 32-bit word of the ``replicate``-th child of
+    ``numpy.random.SeedSequence(master)``, i.e. of ``SeedSequence(master).spawn(n)[replicate]``
+    for any ``n > replicate``. It depends on nothing else (not the scenario, the number of
+    replicates or of workers), so any run of a comparison can be re-run alone with
+    ``govsim run SCENARIO --seed <seed>``, and replicate ``r`` of every scenario shares its
+    seed, which pairs the differences from the baseline.
+
+    Args:
+        master: the comparison's master seed (``--seed``), >= 0.
+        replicate: the replicate's index, >= 0.
+    """
+    child = np.random.SeedSequence(master, spawn_key=(replicate,))
+    return int(child.generate_state(1, dtype=np.uint32)[0])
+
+
+# --- the plan: every scenario validated before anything runs -------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a comparison will run.
+
+    Attributes:
+        scenarios: the validated scenarios, baseline first, names unique.
+        sources: the file each scenario was read from.
+        replicates: runs per scenario.
+        master_seed: the seed the replicates' seeds derive from.
+    """
+
+    scenarios: tuple[Scenario, ...]
+    sources: tuple[str, ...]
+    replicates: int
+    master_seed: int
+
+    @property
+    def baseline(self) -> Scenario:
+        return self.scenarios[0]
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.scenarios]
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seed of each replicate, shared by every scenario."""
+        return [replicate_seed(self.master_seed, r) for r in range(self.replicates)]
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.scenarios) * self.replicates
+
+    def changes(self) -> dict[str, dict[str, tuple[Any, Any]]]:
+        """Each scenario's parameter differences from the baseline, ``{dotted: (base, this)}``."""
+        return {s.name: s.diff(self.baseline) for s in self.scenarios}
+
+
+def default_cures(baseline: str = BASELINE_NAME) -> list[str]:
+    """Every bundled scenario except the baseline: the cures compared by default."""
+    skip = {baseline, BASELINE_NAME}
+    base_path = Path(baseline).resolve() if Path(baseline).is_file() else None
+    return [name for name, path in bundled_scenarios().items()
+            if name not in skip and path.resolve() != base_path]
+
+
+def plan(scenarios: Sequence[str] = (), baseline: str = BASELINE_NAME, replicates: int = 20,
+         months: int | None = None, seed: int = 0) -> Plan:
+    """Load and validate a comparison; nothing runs and nothing is written.
+
+    Args:
+        scenarios: scenario files or bundled names; empty means every bundled cure.
+        baseline: the baseline's file or bundled name.
+        replicates: runs per scenario (>= 2, for an interval).
+        months: months per run, overriding the scenarios' own (None keeps them).
+        seed: master seed (>= 0).
+
+    Raises:
+        ScenarioError: naming every bad scenario (all are checked, not just the first), or a
+            bad number of replicates, months or seed.
+    """
+    _check_numbers(replicates, months, seed)
+    wanted = [baseline, *(scenarios or default_cures(baseline))]
+    loaded, errors = [], []
+    for name in wanted:
+        try:
+            loaded.append(_load(name, months))
+        except ScenarioError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise ScenarioError(f"cannot compare, nothing was run ({len(errors)} bad "
+                            f"scenario{'s' if len(errors) > 1 else ''}):\n" + "\n".join(errors))
+    loaded = _drop_repeats(loaded)
+    return Plan(tuple(s for s, _ in loaded), tuple(p for _, p in loaded), replicates, seed)
+
+
+def _check_numbers(replicates: int, months: int | None, seed: int) -> None:
+    if replicates < MIN_REPLICATES:
+        raise ScenarioError(f"--replicates {replicates}: at least {MIN_REPLICATES} are needed "
+                            "for a confidence interval")
+    if seed < 0:
+        raise ScenarioError(f"--seed {seed}: the master seed must be >= 0")
+    if months is not None:
+        # validated once here, so a bad --months gives one message rather than one per file
+        Scenario().with_overrides({"run.months": months}, source="--months")
+
+
+def _load(name_or_path: str, months: int | None) -> tuple[Scenario, str]:
+    path = resolve(name_or_path)
+    scenario = Scenario.load(path)
+    if months is not None:
+        scenario = scenario.with_overrides({"run.months": months},
+                                           source=f"{path} with --months {months}")
+    return scenario, str(path)
+
+
+def _drop_repeats(loaded: list[tuple[Scenario, str]]) -> list[tuple[Scenario, str]]:
+    """Drop a scenario given twice (e.g. the baseline among the cures); refuse two different
+    scenarios with one name, as names label every table and file."""
+    kept: dict[str, tuple[Scenario, str]] = {}
+    for scenario, path in loaded:
+        if scenario.name not in kept:
+            kept[scenario.name] = (scenario, path)
+        elif kept[scenario.name][0] != scenario:
+            raise ScenarioError(f"{path}: scenario name {scenario.name!r} is also used by "
+                                f"{kept[scenario.name][1]}; give one of them another `name`")
+    return list(kept.values())
+
+
+# --- running ---------------------------------------------------------------------------------
+
+RUN_KEYS = ("scenario", "replicate", "seed")
+
+
+def default_workers() -> int:
+    """All the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run_all(p: Plan, workers: int = 1, progress: bool = False) -> pd.DataFrame:
+    """Run every replicate of every scenario.
+
+    Args:
+        p: the plan.
+        workers: processes; 1 runs in this process. The numbers do not depend on it: every
+            run has its own seed and results are ordered by (scenario, replicate).
+        progress: show a progress bar over all runs (only when stderr is a terminal).
+
+    Returns:
+        One row per run and month: ``scenario``, ``replicate``, ``seed``, then the columns
+        of :mod:`govsim.metrics`.
+    """
+    seeds = p.seeds
+    tasks = [(i, r, seeds[r]) for i in range(len(p.scenarios)) for r in range(p.replicates)]
+    results: dict[tuple[int, int], pd.DataFrame] = {}
+    with _progress_bar(len(tasks), progress) as bar:
+        for done in _execute(p.scenarios, tasks, workers):
+            results.update(done)
+            bar.update(len(done))
+    frames = [_label(results[(i, r)], p.scenarios[i].name, r, seed) for i, r, seed in tasks]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _progress_bar(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="run", desc="govsim compare", dynamic_ncols=True,
+                disable=not (enabled and sys.stderr.isatty()))
+
+
+def _execute(scenarios: Sequence[Scenario], tasks: list[tuple[int, int, int]], workers: int):
+    """Yield ``{(scenario index, replicate): timeseries}`` chunk by chunk as they finish."""
+    size = _chunk_size(len(tasks), workers)
+    chunks = [tasks[k:k + size] for k in range(0, len(tasks), size)]
+    payloads = [({i: scenarios[i] for i, _, _ in chunk}, chunk) for chunk in chunks]
+    if workers <= 1 or len(chunks) == 1:
+        for payload in payloads:
+            yield run_chunk(*payload)
+        return
+    # "spawn" everywhere (mesa sets it on import anyway): no forked copies of threads or state
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
+        pending = {pool.submit(run_chunk, *payload) for payload in payloads}
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield future.result()
+        finally:
+            for future in pending:  # an error or Ctrl-C: do not start the rest
+                future.cancel()
+
+
+def _chunk_size(n_tasks: int, workers: int) -> int:
+    # A worker process costs 1-2 s to start (spawn imports mesa), so each gets a few chunks
+    # of several runs; a few chunks per worker still balance scenarios of unequal speed and
+    # move the progress bar.
+    return max(1, math.ceil(n_tasks / (max(workers, 1) * 6)))
+
+
+def run_chunk(scenarios: dict[int, Scenario],
+              tasks: Iterable[tuple[int, int, int]]) -> dict[tuple[int, int], pd.DataFrame]:
+    """Run a chunk of ``(scenario index, replicate, seed)`` tasks (in a worker process)."""
+    return {(i, r): run(scenarios[i], seed=seed).timeseries for i, r, seed in tasks}
+
+
+def _label(timeseries: pd.DataFrame, name: str, replicate: int, seed: int) -> pd.DataFrame:
+    frame = timeseries.copy()
+    frame.insert(0, "seed", np.int64(seed))
+    frame.insert(0, "replicate", np.int64(replicate))
+    frame.insert(0, "scenario", name)
+    return frame
+
+
+# --- per-run outcomes --------------------------------------------------------------------------
+
+
+def run_summaries(runs: pd.DataFrame, p: Plan) -> pd.DataFrame:
+    """Each run's outcomes: the mean of its last 12 months, plus derived figures.
+
+    Derived figures, over the same months:
+
+    * ``cost_per_violation``: budget spent / violations detected (NaN when none were).
+    * ``batches_per_1000``: batches tested per 1,000 people per year.
+
+    Returns:
+        One row per run: ``scenario``, ``replicate``, ``seed``, and a column per metric.
+    """
+    keys = list(RUN_KEYS)
+    tail = runs.groupby(keys[:2], sort=False).tail(SUMMARY_MONTHS)
+    grouped = tail.groupby(keys, sort=False)
+    out = grouped[[c for c in COLUMNS if c != "step"]].mean().reset_index()
+    sums = grouped[["budget_spent", "detected_violations"]].sum().reset_index(drop=True)
+    detected = sums["detected_violations"].where(sums["detected_violations"] > 0)
+    out["cost_per_violation"] = sums["budget_spent"] / detected
+    population = out["scenario"].map({s.name: s.consumers.population for s in p.scenarios})
+    out["batches_per_1000"] = out["batches_tested"] * 12 * 1000 / population
+    return out
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+def mean_interval(values: Iterable[float],
+                  confidence: float = CONFIDENCE) -> tuple[float, float, float, int]:
+    """Mean of ``values`` and its t-interval, ignoring NaN.
+
+    Returns:
+        ``(mean, low, high, n)``; ``low``/``high`` are NaN with fewer than two values.
+    """
+    x = np.asarray(list(values), dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    mean = float(x.mean())
+    if n < 2:
+        return mean, math.nan, math.nan, n
+    half = float(sps.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return mean, mean - half, mean + half, n
+
+
+def paired_difference(values: pd.Series, baseline: pd.Series,
+                      confidence: float = CONFIDENCE) -> tuple[float, float, float, int]:
+    """Mean difference ``values - baseline`` paired by index (replicate), with its paired
+    t-interval: the t-interval of the per-replicate differences. Pairs with a NaN are left
+    out."""
+    diff = values.sub(baseline.reindex(values.index))
+    return mean_interval(diff, confidence)
+
+
+def statistics(per_run: pd.DataFrame, p: Plan) -> pd.DataFrame:
+    """Per scenario and outcome: mean and 95% interval, and the effect against the baseline.
+
+    Returns:
+        One row per (scenario, outcome), scenarios in plan order (baseline first), outcomes
+        in :data:`OUTCOMES` order, with columns ``scenario, outcome, label, n, mean, low,
+        high, diff, diff_low, diff_high, rel, rel_low, rel_high, significant, direction``.
+        ``rel*`` is the difference as a fraction of the baseline mean (NaN when that is 0).
+        ``direction`` is ``"better"``, ``"worse"`` or ``"changed"`` for a significant
+        difference, ``""`` otherwise.
+    """
+    by_name = {name: g.set_index("replicate") for name, g in per_run.groupby("scenario")}
+    base = by_name[p.baseline.name]
+    rows = []
+    for name in p.names:
+        runs = by_name[name]
+        for o in OUTCOMES:
+            rows.append(_row(name, o, runs[o.key], base[o.key], name == p.baseline.name))
+    return pd.DataFrame(rows)
+
+
+def monthly_interval(runs: pd.DataFrame, column: str,
+                     confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Month by month, the mean of ``column`` over replicates and its t-interval.
+
+    Returns:
+        One row per (scenario, step): ``scenario, step, mean, low, high``, scenarios in the
+        order they appear in ``runs``.
+    """
+    grouped = runs.groupby(["scenario", "step"], sort=False)[column]
+    out = grouped.agg(["mean", "std", "count"]).reset_index()
+    n = out["count"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = sps.t.ppf(0.5 + confidence / 2, np.where(n > 1, n - 1, np.nan))
+        half = t * out["std"].to_numpy() / np.sqrt(n)
+    out["low"], out["high"] = out["mean"] - half, out["mean"] + half
+    return out[["scenario", "step", "mean", "low", "high"]]
+
+
+def _row(name: str, o: Outcome, values: pd.Series, base: pd.Series, is_base: bool) -> dict:
+    mean, low, high, n = mean_interval(values)
+    if is_base:
+        diff = low_d = high_d = math.nan
+    else:
+        diff, low_d, high_d, _ = paired_difference(values, base)
+    base_mean = mean_interval(base)[0]
+    scale = 1 / base_mean if base_mean and not math.isnan(base_mean) else math.nan
+    significant = bool(low_d > 0 or high_d < 0)  # False when NaN
+    return {"scenario": name, "outcome": o.key, "label": o.label, "n": n,
+            "mean": mean, "low": low, "high": high,
+            "diff": diff, "diff_low": low_d, "diff_high": high_d,
+            "rel": diff * scale, "rel_low": low_d * scale, "rel_high": high_d * scale,
+            "significant": significant, "direction": _direction(o, diff, significant)}
+
+
+def _direction(o: Outcome, diff: float, significant: bool) -> str:
+    if not significant:
+        return ""
+    if o.better == 0:
+        return "changed"
+    return "better" if (diff > 0) == (o.better > 0) else "worse"
+
+
+# --- the whole comparison ------------------------------------------------------------------------
+
+
+@dataclass
+class Comparison:
+    """A finished comparison.
+
+    Attributes:
+        plan: what was run.
+        runs: one row per run and month (written as ``runs.parquet``).
+        per_run: one row per run: its outcomes.
+        stats: one row per scenario and outcome (written as ``summary.csv``).
+        elapsed: seconds the runs took (for the terminal only: reports do not depend on it).
+    """
+
+    plan: Plan
+    runs: pd.DataFrame
+    per_run: pd.DataFrame
+    stats: pd.DataFrame
+    elapsed: float = 0.0
+
+    def stat(self, scenario: str, outcome: str) -> pd.Series:
+        """The statistics row of one scenario and outcome."""
+        s = self.stats
+        return s[(s.scenario == scenario) & (s.outcome == outcome)].iloc[0]
+
+
+def compare(p: Plan, workers: int = 1, progress: bool = False) -> Comparison:
+    """Run a plan and compute its statistics (nothing is written)."""
+    start = time.perf_counter()
+    runs = run_all(p, workers=workers, progress=progress)
+    elapsed = time.perf_counter() - start
+    per_run = run_summaries(runs, p)
+    return Comparison(p, runs, per_run, statistics(per_run, p), elapsed)
+
+
+def main(args) -> int:
+    """``govsim compare``: validate, run with a progress bar, write the report, print a table.
+
+    Args:
+        args: the parsed arguments of the ``compare`` subcommand (see :mod:`govsim.cli`).
+
+    Raises:
+        ScenarioError: a bad scenario or argument, before any run and any file.
+    """
+    from govsim.report import write_report
+    from govsim.report.text import text_table
+
+    p = plan(args.scenarios, baseline=args.baseline, replicates=args.replicates,
+             months=args.months, seed=args.seed)
+    _check_out(Path(args.out))
+    workers = args.workers if args.workers is not None else default_workers()
+    if workers < 1:
+        raise ScenarioError(f"--workers {workers}: at least 1 is needed")
+    print(f"govsim compare: {len(p.scenarios)} scenarios x {p.replicates} replicates = "
+          f"{p.n_runs} runs on {workers} process{'es' if workers > 1 else ''} "
+          f"(master seed {p.master_seed})", file=sys.stderr)
+    result = compare(p, workers=workers, progress=True)
+    files = write_report(result, Path(args.out))
+    print(text_table(result))
+    print(f"\n{p.n_runs} runs in {result.elapsed:.0f} s. Report: {files['html']}")
+    print(f"(also {files['md']}, data in {files['runs']} and {files['summary']})")
+    return 0
+
+
+def _check_out(out: Path) -> None:
+    # Found before the runs rather than after minutes of them.
+    for parent in (out, *out.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ScenarioError(f"--out {out}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK):
+                raise ScenarioError(f"--out {out}: {parent} is not writable")
+            return
