@@ -65,7 +65,7 @@ def compute(model: GovernanceModel, previous: dict | None) -> dict[str, float]:
     active = ag.blacklisted_until <= model.steps
     row["agency_score_mean"] = float(ag.score[active].mean()) if active.any() else 0.0
     row["false_reports_found"] = float(model.last_false_found.sum())
-    row["annual_budget_yuan"] = model.regulator.annual_budget_yuan
+    row["annual_budget_yuan"] = float(t["annual_budget_yuan"])  # in force during the month
     row["regulator_capacity"] = model.regulator.capacity
     row["contracted_agencies"] = float(np.count_nonzero(ag.tested))
     row["blacklisted_agencies"] = float(np.count_nonzero(~active))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 
 import mesa
+from mesa.agent import AgentSet
 import numpy as np
 
 from govsim import metrics, network
@@ -94,7 +95,7 @@ class GovernanceModel(mesa.Model):
         """Add a line to the event feed."""
         self.events.append((self.steps, text))
 
-    def consumer_agents(self, indices) -> mesa.AgentSet:
+    def consumer_agents(self, indices) -> AgentSet:
         """Mesa agents for the given consumers, registered on first use."""
         agents = []
         for i in np.asarray(indices, dtype=np.int64):
@@ -102,7 +103,7 @@ class GovernanceModel(mesa.Model):
             if agent is None:
                 agent = self._consumer_agents[int(i)] = Consumer(self, int(i))
             agents.append(agent)
-        return mesa.AgentSet(agents, random=self.random)
+        return AgentSet(agents, random=self.random)
 
 
 def _reporter(name: str):

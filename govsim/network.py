@@ -67,6 +67,6 @@ def to_networkx(adj: sparse.csr_array, nodes: np.ndarray) -> nx.Graph:
     sub = adj[nodes][:, nodes].tocoo()
     graph = nx.Graph()
     graph.add_nodes_from(int(v) for v in nodes)
-    graph.add_edges_from((int(nodes[i]), int(nodes[j])) for i, j in zip(sub.row, sub.col, strict=True)
-                         if i < j)
+    pairs = zip(sub.row, sub.col, strict=True)
+    graph.add_edges_from((int(nodes[i]), int(nodes[j])) for i, j in pairs if i < j)
     return graph

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -116,8 +117,8 @@ class Market(_Section):
         450.0, ge=0.0, le=10_000.0, description="yuan/batch: an agency's real cost of a test")
     markup: float = Field(
         0.6, ge=0.0, le=5.0,
-        description="agencies' mean price markup on cost facing one rival (falls as 1/sqrt(rivals))")
-    integrity: float = _prob(0.8, "mean intrinsic honesty of agencies (1 = never cheats)")
+        description="agencies' mean markup on cost facing one rival (falls as 1/sqrt(rivals))")
+    integrity: float = _prob(0.85, "mean intrinsic honesty of agencies (1 = never cheats)")
     bribe_yuan: float = Field(
         3_000.0, ge=0.0, le=1e7, description="yuan: bribe a business offers for a false pass")
     learning_rate: float = _prob(0.15, "monthly speed at which agencies adapt their cheating")
@@ -423,12 +424,19 @@ def _constraint_text(loc: tuple, err: dict) -> str:
         for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             if getattr(meta, attr, None) is not None:
                 bounds.append(f"{sym} {getattr(meta, attr)}")
-    kind = getattr(field.annotation, "__name__", None) or str(field.annotation)
-    kind = kind.replace("typing.", "")
-    allowed = f"allowed: {kind}" + (f" {' and '.join(bounds)}" if bounds else "")
+    allowed = f"allowed: {_type_text(field.annotation)}"
+    allowed += f" {' and '.join(bounds)}" if bounds else ""
     if field.description:
         allowed += f" ({field.description})"
     return f"{err['msg']}; {allowed}"
+
+
+def _type_text(annotation: Any) -> str:
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(annotation))
+    if get_origin(annotation) in (Union, UnionType):
+        return " or ".join(_type_text(a) for a in get_args(annotation) if a is not type(None))
+    return getattr(annotation, "__name__", str(annotation))
 
 
 def _explain(exc: ValidationError, source: str, data: dict) -> str:

@@ -14,6 +14,7 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import expit
 
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
@@ -40,7 +41,7 @@ def complaint_probability(model: GovernanceModel, trust: np.ndarray,
              + p.reward_effect * math.log1p(p.reward_yuan / 1000.0)
              + TRUST_COMPLAINT_SLOPE * (trust - model.scenario.consumers.initial_trust)
              + math.log(AWARE_COMPLAINT_ODDS) * aware)
-    return 1.0 / (1.0 + np.exp(-logit))
+    return expit(logit)
 
 
 def consume(model: GovernanceModel) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import expit
 
 from govsim.phases.procurement import bid_prices
 
@@ -31,6 +32,7 @@ DISCLOSURE_RECOVERY = 0.1     # monthly recovery of lost demand (disclosure, rep
 CLIENT_VALUE_BATCHES = 3.0    # self-paid regime: future batches a passed client brings
 BELIEF_MEMORY = 0.8           # agencies' weight on their past back-check belief
 VISIBLE_ENFORCEMENT = 0.005   # share of businesses fined a month that makes it fully visible
+AGENCY_NOISE = 0.25           # agencies' decision noise, as a fraction of the price
 
 
 def adapt(model: GovernanceModel) -> None:
@@ -89,7 +91,7 @@ def _revise_business_strategies(model: GovernanceModel) -> None:
     comply_share = np.bincount(b.sector, weights=b.complying, minlength=3) / np.maximum(
         np.bincount(b.sector, minlength=3), 1)
     norm = bs.conformity * (2 * comply_share[b.sector[revising]] - 1)
-    p_cut = 1.0 / (1.0 + np.exp(-(gain / bs.choice_noise_yuan - norm)))
+    p_cut = expit(gain / bs.choice_noise_yuan - norm)
     b.complying[revising] = rng.random(len(revising)) >= p_cut
 
 
@@ -116,8 +118,9 @@ def _adapt_agencies(model: GovernanceModel) -> None:
     liability = sc.law.business_fine_yuan if sc.law.agency_liability else 0.0
     risk = ag.belief_backcheck
     dishonesty = 1.0 - ag.integrity
-    target_shirk = dishonesty * _sigmoid((ag.cost_yuan - risk * penalty) / price)
-    target_collude = dishonesty * _sigmoid((bribe - risk * (penalty + liability)) / price)
+    noise = AGENCY_NOISE * price
+    target_shirk = dishonesty * expit((ag.cost_yuan - risk * penalty) / noise)
+    target_collude = dishonesty * expit((bribe - risk * (penalty + liability)) / noise)
     ag.shirk += rate * (target_shirk - ag.shirk)
     ag.collude += rate * (target_collude - ag.collude)
 
@@ -130,10 +133,6 @@ def _blacklist_loss(model: GovernanceModel, price: np.ndarray) -> np.ndarray:
     ag = model.agencies
     monthly_profit = np.maximum(ag.quota, ag.tested) * np.maximum(price - ag.cost_yuan, 0.0)
     return monthly_profit * perf.blacklist_months / perf.blacklist_threshold
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def _update_trust(model: GovernanceModel) -> None:

@@ -20,12 +20,13 @@ if TYPE_CHECKING:
 def procure(model: GovernanceModel) -> None:
     """Run a tender when contracts expire (and at the start)."""
     month = model.steps
+    model.tally["annual_budget_yuan"] = model.regulator.annual_budget_yuan
     contract = model.scenario.performance.contract_months
     if (month - 1) % contract == 0:
         tender(model)
 
 
-def testing_money_yuan(model: GovernanceModel) -> float:
+def purchase_money_yuan(model: GovernanceModel) -> float:
     """Monthly money for purchased tests: the allowance less the back-check reserve."""
     share = model.scenario.budget.backcheck_share
     return model.regulator.monthly_allowance_yuan * (1.0 - share)
@@ -68,7 +69,7 @@ def tender(model: GovernanceModel) -> None:
     quality = 0.5 * ag.sensitivity + 0.5 * ag.score
     score = (1 - w) * prices[ok].min() / prices + w * quality
     score[~ok] = -np.inf
-    money = testing_money_yuan(model)
+    money = purchase_money_yuan(model)
     winners = []
     for a in np.argsort(-score, kind="stable"):
         if not ok[a] or money < prices[a]:
@@ -84,7 +85,7 @@ def tender(model: GovernanceModel) -> None:
 def rescale_quotas(model: GovernanceModel) -> None:
     """After a budget change, cut quotas so monthly payments fit the new allowance."""
     ag = model.agencies
-    money = testing_money_yuan(model)
+    money = purchase_money_yuan(model)
     cost = float((ag.quota * ag.price_yuan).sum())
     if cost > money:
         ag.quota[:] = np.floor(ag.quota * (money / cost)).astype(np.int64)
@@ -95,4 +96,4 @@ def rescale_quotas(model: GovernanceModel) -> None:
 def monthly_batches_business_paid(model: GovernanceModel) -> int:
     """Batches businesses must buy per month under self-paid testing: the same volume the
     government's testing money would buy at the ceiling price, so the regimes compare."""
-    return int(testing_money_yuan(model) // model.scenario.budget.cost_per_batch_yuan)
+    return int(purchase_money_yuan(model) // model.scenario.budget.cost_per_batch_yuan)

@@ -1,0 +1,88 @@
+"""The `govsim` command as a user runs it: outputs, messages, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+GOVSIM = [str(Path(sys.executable).parent / "govsim")]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def govsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(GOVSIM + list(args), capture_output=True, text=True, cwd=cwd or ROOT,
+                          env={**os.environ, "COLUMNS": "120"}, timeout=300)
+
+
+def test_run_prints_headlines_and_writes_the_files(tmp_path):
+    out = tmp_path / "out"
+    done = govsim("run", "baseline", "--months", "24", "--seed", "3",
+                  "--set", "consumers.count=2000", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "Official failure rate" in done.stdout and "Businesses complying" in done.stdout
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert len(ts) == 24 and "sample_failure_rate" in ts
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seed"] == 3 and "compliance_rate" in summary["summary"]
+    assert (out / "outcomes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(out.glob(".*tmp"))  # no temporary files left behind
+
+
+def test_run_accepts_a_scenario_file_and_defaults_its_output_folder(tmp_path):
+    scenario = tmp_path / "mine.toml"
+    scenario.write_text('[run]\nmonths = 3\n[consumers]\ncount = 500\n')
+    done = govsim("run", str(scenario), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "mine" / "timeseries.csv").exists()
+
+
+def test_scenarios_lists_every_bundled_scenario():
+    done = govsim("scenarios")
+    assert done.returncode == 0
+    names = [line.split()[0] for line in done.stdout.splitlines()]
+    assert names[0] == "baseline"
+    assert {"stronger_law", "more_budget", "performance_management", "agency_market",
+            "public_participation", "collaborative"} <= set(names)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["run", "--set", "law.enforcement_probability=1.5"],
+     "law.enforcement_probability = 1.5 is not allowed"),
+    (["run", "--set", "law.enforcment_probability=0.9"],
+     "law.enforcment_probability is not a known field"),
+    (["run", "--set", "consumers.count=many"], "consumers.count = 'many'"),
+    (["run", "--set", "nonsense"], "expected FIELD=VALUE"),
+    (["run", "no_such_scenario"], "no such scenario file"),
+])
+def test_bad_input_exits_2_with_one_clear_message(args, expected, tmp_path):
+    done = govsim(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_bad_scenario_file_names_file_field_value_and_range(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[performance]\nbackcheck_rate = -0.2\n")
+    done = govsim("run", str(bad), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "bad.toml: performance.backcheck_rate = -0.2 is not allowed" in done.stderr
+    assert ">= 0.0" in done.stderr and "Traceback" not in done.stderr
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[run\nmonths = 3\n")
+    done = govsim("run", str(broken), cwd=tmp_path)
+    assert done.returncode == 2 and "not valid TOML" in done.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep", "analyze", "viz", "scenarios"])
+def test_every_command_has_help(command):
+    done = govsim(command, "--help")
+    assert done.returncode == 0
+    assert "usage: govsim" in done.stdout

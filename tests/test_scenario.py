@@ -1,0 +1,92 @@
+"""The scenario schema: defaults, files, overrides and the messages for bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+import govsim
+from govsim.scenario import ScenarioError, bundled_scenarios, field_names
+
+CONTRACT_FIELDS = (
+    "run.months consumers.count consumers.population businesses.count market.n_agencies "
+    "budget.annual_yuan budget.cost_per_batch_yuan law.business_fine_yuan "
+    "law.agency_fine_multiple law.enforcement_probability performance.backcheck_rate "
+    "performance.quality_weight performance.blacklist participation.complaint_probability "
+    "participation.reward_yuan participation.disclosure procurement.payer system.stability"
+).split()
+
+
+def test_contract_parameter_names_exist():
+    names = set(field_names())
+    assert not [n for n in CONTRACT_FIELDS if n not in names]
+
+
+def test_defaults_are_the_bundled_baseline(baseline):
+    assert govsim.Scenario().diff(baseline) == {}
+
+
+def test_every_bundled_scenario_validates():
+    bundled = bundled_scenarios()
+    assert {"baseline", "stronger_law", "more_budget", "performance_management",
+            "agency_market", "public_participation", "collaborative"} <= set(bundled)
+    for name, path in bundled.items():
+        scenario = govsim.Scenario.load(path)
+        assert scenario.name == name
+        assert scenario.description
+
+
+def test_overrides_change_only_what_they_name(baseline):
+    changed = baseline.with_overrides({"law.enforcement_probability": 0.9,
+                                       "consumers.count": 100_000})
+    assert changed.diff(baseline) == {"law.enforcement_probability": (0.5, 0.9),
+                                      "consumers.count": (20_000, 100_000)}
+    assert baseline.law.enforcement_probability == 0.5  # the original is untouched
+
+
+def test_integers_are_accepted_for_real_valued_fields():
+    assert govsim.Scenario().with_overrides({"budget.annual_yuan": 800_000}).budget.annual_yuan \
+        == 800_000.0
+
+
+def test_scenario_round_trips_through_toml(tmp_path):
+    original = govsim.Scenario().with_overrides({"budget.shock_month": 24,
+                                                 "participation.network": "random"})
+    path = tmp_path / "s.toml"
+    path.write_text(original.to_toml())
+    assert govsim.Scenario.load(path).diff(original) == {}
+
+
+@pytest.mark.parametrize("override, expected", [
+    ({"law.enforcement_probability": 1.5},
+     ["law.enforcement_probability = 1.5", "<= 1.0"]),
+    ({"law.enforcment_probability": 0.9},
+     ["law.enforcment_probability is not a known field", "enforcement_probability"]),
+    ({"consumers.count": "many"}, ["consumers.count = 'many'", "int"]),
+    ({"participation.network": "grid"}, ["'grid'", "'small_world'"]),
+    ({"procurement.payer": "nobody"}, ["procurement.payer", "'government'", "'business'"]),
+    ({"nosuch.field": 1}, ["nosuch.field is not a known field"]),
+    ({"businesses.sector_mix.catering": 0.9}, ["sector_mix must sum to 1"]),
+    ({"consumers.count": 300_000}, ["must not exceed consumers.population"]),
+])
+def test_bad_values_name_field_value_and_what_is_allowed(override, expected):
+    with pytest.raises(ScenarioError) as err:
+        govsim.Scenario().with_overrides(override)
+    for text in expected:
+        assert text in str(err.value)
+
+
+def test_bad_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[law]\nenforcement_probability = 2\n")
+    with pytest.raises(ScenarioError, match=r"bad.toml: law.enforcement_probability = 2"):
+        govsim.Scenario.load(bad)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[law\n")
+    with pytest.raises(ScenarioError, match=r"broken.toml: not valid TOML"):
+        govsim.Scenario.load(broken)
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        govsim.Scenario.load(tmp_path / "missing.toml")
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("[lawz]\nx = 1\n")
+    with pytest.raises(ScenarioError, match=r"unknown.toml: lawz is not a known field"):
+        govsim.Scenario.load(unknown)
