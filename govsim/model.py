@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import deque
 
 import mesa
-from mesa.agent import AgentSet
 import numpy as np
+from mesa.agent import AgentSet
 
 from govsim import metrics, network
 from govsim.agents import Consumer, FoodBusiness, Regulator, TestingAgency
