@@ -8,12 +8,13 @@ import govsim
 from govsim.scenario import ScenarioError, bundled_scenarios, field_names
 
 CONTRACT_FIELDS = (
-    "run.months consumers.count consumers.population businesses.count market.n_agencies "
-    "budget.annual_yuan budget.cost_per_batch_yuan law.business_fine_yuan "
-    "law.agency_fine_multiple law.enforcement_probability performance.backcheck_rate "
-    "performance.quality_weight performance.blacklist participation.complaint_probability "
-    "participation.reward_yuan participation.disclosure procurement.payer system.stability"
-).split()
+    "run.months", "consumers.count", "consumers.population", "businesses.count",
+    "market.n_agencies", "budget.annual_yuan", "budget.cost_per_batch_yuan",
+    "law.business_fine_yuan", "law.agency_fine_multiple", "law.enforcement_probability",
+    "performance.backcheck_rate", "performance.quality_weight", "performance.blacklist",
+    "participation.complaint_probability", "participation.reward_yuan",
+    "participation.disclosure", "procurement.payer", "system.stability",
+)
 
 
 def test_contract_parameter_names_exist():
