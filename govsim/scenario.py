@@ -49,6 +49,17 @@ class SectorValues(_Section):
         return (self.catering, self.retail, self.producer)
 
 
+class SectorMultipliers(_Section):
+    """One multiplier per business sector."""
+
+    catering: float = Field(ge=0.0, le=100.0)
+    retail: float = Field(ge=0.0, le=100.0)
+    producer: float = Field(ge=0.0, le=100.0)
+
+    def as_tuple(self) -> tuple[float, float, float]:
+        return (self.catering, self.retail, self.producer)
+
+
 class Budget(_Section):
     """Money for purchased testing and for the regulator's own back-checks."""
 
@@ -157,19 +168,22 @@ class Businesses(_Section):
     small_hazard_multiplier: float = Field(
         1.5, ge=1.0, le=10.0, description="small outlets' hazard relative to large ones")
     hazard_compliant: SectorValues = Field(
-        default_factory=lambda: SectorValues(catering=0.014, retail=0.008, producer=0.004),
+        default_factory=lambda: SectorValues(catering=0.02, retail=0.006, producer=0.002),
         description="monthly chance a complying business's batch is unsafe, by sector")
     hazard_cutting: SectorValues = Field(
-        default_factory=lambda: SectorValues(catering=0.17, retail=0.10, producer=0.06),
+        default_factory=lambda: SectorValues(catering=0.25, retail=0.09, producer=0.02),
         description="monthly chance a corner-cutting business's batch is unsafe, by sector")
     monthly_revenue_yuan: float = Field(
         60_000.0, gt=0.0, le=1e9, description="yuan/month: sales of a typical business")
     margin: float = _prob(0.15, "profit margin on sales")
     compliance_cost_yuan: float = Field(
-        700.0, ge=0.0, le=1e7, description="yuan/month: median cost of complying")
+        450.0, ge=0.0, le=1e7, description="yuan/month: median cost of complying")
+    compliance_cost_by_sector: SectorMultipliers = Field(
+        default_factory=lambda: SectorMultipliers(catering=2.5, retail=1.0, producer=0.5),
+        description="compliance cost relative to the median, by sector (kitchens cost most)")
     compliance_cost_spread: float = Field(
         1.0, ge=0.0, le=5.0, description="log-normal sigma of compliance costs across businesses")
-    initial_compliance: float = _prob(0.78, "fraction complying at the start")
+    initial_compliance: float = _prob(0.82, "fraction complying at the start")
     bribe_propensity: float = _prob(
         0.5, "chance a sampled corner-cutting business offers the agency a bribe")
     revision_rate: float = _prob(0.1, "fraction of businesses reconsidering each month")

@@ -68,6 +68,8 @@ class AgencyState:
     shirk: np.ndarray           # propensity to report without testing
     collude: np.ndarray         # propensity to accept a bribe for a pass
     belief_backcheck: np.ndarray  # perceived chance a false report is found
+    false_seen: np.ndarray      # discounted count of its false reports that were back-checkable
+    found_seen: np.ndarray      # discounted count of those that back-checks found
     score: np.ndarray           # performance score in [0, 1]
     quota: np.ndarray           # int: contracted batches per month (0 = no contract)
     price_yuan: np.ndarray      # contracted (or, business-paid, list) price per batch
@@ -111,8 +113,8 @@ def init_businesses(sc: Scenario, rng: np.random.Generator) -> BusinessState:
     size_factor = np.where(small, 0.6, 1.0 + 0.4 * b.small_share / max(1 - b.small_share, 1e-9))
     revenue = b.monthly_revenue_yuan * size_factor * rng.lognormal(0.0, 0.3, n)
     hazard_mult = np.where(small, b.small_hazard_multiplier, 1.0)
-    cost = b.compliance_cost_yuan * np.where(small, 0.8, 1.5) * rng.lognormal(
-        0.0, b.compliance_cost_spread, n)
+    cost = (b.compliance_cost_yuan * _sector_values(b.compliance_cost_by_sector)[sector]
+            * np.where(small, 0.8, 1.5) * rng.lognormal(0.0, b.compliance_cost_spread, n))
     return BusinessState(
         sector=sector,
         small=small,
@@ -163,6 +165,8 @@ def init_agencies(sc: Scenario, rng: np.random.Generator) -> AgencyState:
         shirk=(1 - integrity) * 0.5,
         collude=(1 - integrity) * 0.5,
         belief_backcheck=np.full(n, prior),
+        false_seen=np.zeros(n),
+        found_seen=np.zeros(n),
         score=sensitivity.copy(),
         quota=np.zeros(n, dtype=np.int64),
         price_yuan=np.zeros(n),

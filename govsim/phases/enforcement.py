@@ -3,7 +3,8 @@
 A violation is confirmed by a failed test report, by an inspection that a complaint
 triggered, or by a back-check that exposes a bought pass. Each confirmed violation is punished
 with the law's enforcement probability (law completeness), lowered while the regulator is
-disrupted. With disclosure on, a punished business loses part of its demand.
+disrupted. With disclosure on, the confirmed violator is published and loses part of its
+demand, whether or not the fine follows.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def confirm(model: GovernanceModel, businesses: np.ndarray) -> np.ndarray:
     model.tally["fines_collected"] += len(fined) * model.scenario.law.business_fine_yuan
     model.tally["businesses_fined"] += len(fined)
     part = model.scenario.participation
-    if part.disclosure:
-        b.demand[fined] *= 1.0 - part.disclosure_demand_loss
+    if part.disclosure:  # results are published whether or not the fine follows
+        b.demand[businesses] *= 1.0 - part.disclosure_demand_loss
     return fined
 
 

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 OWN_EXPERIENCE_WEIGHT = 0.5   # own fines vs peers' in a corner-cutter's belief update
 DISCLOSURE_RECOVERY = 0.1     # monthly recovery of lost demand (disclosure, reputation)
 CLIENT_VALUE_BATCHES = 3.0    # self-paid regime: future batches a passed client brings
-BELIEF_MEMORY = 0.8           # agencies' weight on their past back-check belief
+BELIEF_MEMORY = 0.9           # agencies' monthly discount of past back-check experience
+PRIOR_REPORTS = 5.0           # weight of the announced back-check rate, in false reports
 VISIBLE_ENFORCEMENT = 0.005   # share of businesses fined a month that makes it fully visible
 AGENCY_NOISE = 0.25           # agencies' decision noise, as a fraction of the price
 
@@ -64,8 +65,10 @@ def expected_loss_if_cutting(model: GovernanceModel) -> np.ndarray:
     sales = b.revenue_yuan * b.demand
     disclosure_loss = 0.0
     if sc.participation.disclosure:
-        # lost margin on the lost demand while it recovers (a geometric sum)
-        disclosure_loss = (sc.participation.disclosure_demand_loss * sales
+        # Publication follows detection, not the fine: scale the belief (of being fined) up by
+        # the enforcement gap. The loss is the margin on lost demand while it recovers.
+        detected = np.minimum(b.belief / max(sc.law.enforcement_probability, 0.05), 1.0)
+        disclosure_loss = (detected * sc.participation.disclosure_demand_loss * sales
                            * sc.businesses.margin / DISCLOSURE_RECOVERY)
     share = sales / sales.sum()
     # extra people made ill per month by cutting corners, and what they cost the business
@@ -77,7 +80,7 @@ def expected_loss_if_cutting(model: GovernanceModel) -> np.ndarray:
     reputation = (ill_rate * sc.participation.attribution_probability
                   * sc.consumers.reputation_effect * sales * sc.businesses.margin
                   / DISCLOSURE_RECOVERY)
-    return b.belief * (sc.law.business_fine_yuan + disclosure_loss) + damages + reputation
+    return b.belief * sc.law.business_fine_yuan + disclosure_loss + damages + reputation
 
 
 def _revise_business_strategies(model: GovernanceModel) -> None:
@@ -104,12 +107,13 @@ def _adapt_agencies(model: GovernanceModel) -> None:
     ag = model.agencies
     sc = model.scenario
     rate = sc.market.learning_rate
-    false_reports = model.last_false_reports
-    seen = false_reports > 0
-    observed = np.divide(model.last_false_found, false_reports,
-                         out=np.zeros(ag.count), where=seen)
-    ag.belief_backcheck[seen] = (BELIEF_MEMORY * ag.belief_backcheck[seen]
-                                 + (1 - BELIEF_MEMORY) * observed[seen])
+    # Discounted counts of own false reports and of those found, shrunk towards the announced
+    # back-check risk: a ratio of a month's one or two false reports would swing wildly.
+    ag.false_seen = BELIEF_MEMORY * ag.false_seen + model.last_false_reports
+    ag.found_seen = BELIEF_MEMORY * ag.found_seen + model.last_false_found
+    announced = sc.performance.backcheck_rate * sc.performance.backcheck_sensitivity
+    ag.belief_backcheck = ((ag.found_seen + PRIOR_REPORTS * announced)
+                           / (ag.false_seen + PRIOR_REPORTS))
     price = np.where(ag.price_yuan > 0, ag.price_yuan, bid_prices(model))
     penalty = (sc.law.agency_fine_multiple + 1.0) * price + _blacklist_loss(model, price)
     bribe = sc.market.bribe_yuan
