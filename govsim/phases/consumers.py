@@ -90,14 +90,22 @@ def _fall_ill(model: GovernanceModel, risk_per_meal: float) -> np.ndarray:
 
 
 def _draw_businesses(model: GovernanceModel, n: int, weight: np.ndarray) -> np.ndarray:
-    """How many of ``n`` people go to each business, drawn with probabilities ``weight``."""
+    """How many of ``n`` people go to each business, drawn with probabilities ``weight``.
+
+    A multinomial over the businesses with any weight (few, when only unsafe ones can be a
+    source); by inverse-CDF look-up when there are more businesses than people to place.
+    """
     counts = np.zeros(len(weight))
-    some = np.flatnonzero(weight)  # only unsafe businesses can be a source: draw among few
+    some = np.flatnonzero(weight)
     if n == 0 or len(some) == 0:
         return counts
-    cumulative = np.cumsum(weight[some])
+    w = weight[some]
+    if len(some) <= n:
+        counts[some] = model.rng.multinomial(n, w / w.sum())
+        return counts
+    cumulative = np.cumsum(w)
     where = np.searchsorted(cumulative, model.rng.random(n) * cumulative[-1], side="right")
-    np.add.at(counts, some[np.minimum(where, len(some) - 1)], 1)
+    counts[some] = np.bincount(np.minimum(where, len(some) - 1), minlength=len(some))
     return counts
 
 
@@ -135,7 +143,9 @@ def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:
     lengths = ends - starts
     offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
     heard = indices[np.arange(lengths.sum()) + offsets]
-    hearers, times = np.unique(heard, return_counts=True)
+    times = np.bincount(heard, minlength=c.count)
+    hearers = np.flatnonzero(times)
+    times = times[hearers]
     told = hearers[model.rng.random(len(hearers)) < wom]
     c.aware[told] = True
     c.aware[ill] = True

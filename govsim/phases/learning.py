@@ -58,21 +58,23 @@ def _update_business_beliefs(model: GovernanceModel) -> None:
     b.belief += lr * (signal - b.belief)
 
 
-def expected_loss_if_cutting(model: GovernanceModel) -> np.ndarray:
-    """Each business's expected monthly loss from cutting corners (yuan), by its belief."""
+def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndarray:
+    """Expected monthly loss from cutting corners (yuan) of businesses ``who``, by belief."""
     b = model.businesses
     sc = model.scenario
-    sales = b.revenue_yuan * b.demand
+    all_sales = b.revenue_yuan * b.demand
+    sales = all_sales[who]
+    belief = b.belief[who]
     disclosure_loss = 0.0
     if sc.participation.disclosure:
         # Publication follows detection, not the fine: scale the belief (of being fined) up by
         # the enforcement gap. The loss is the margin on lost demand while it recovers.
-        detected = np.minimum(b.belief / max(sc.law.enforcement_probability, 0.05), 1.0)
+        detected = np.minimum(belief / max(sc.law.enforcement_probability, 0.05), 1.0)
         disclosure_loss = (detected * sc.participation.disclosure_demand_loss * sales
                            * sc.businesses.margin / DISCLOSURE_RECOVERY)
-    share = sales / sales.sum()
+    share = sales / all_sales.sum()
     # extra people made ill per month by cutting corners, and what they cost the business
-    ill_rate = ((b.hazard_cut - b.hazard_comply) * sc.consumers.meals_out_per_month
+    ill_rate = ((b.hazard_cut[who] - b.hazard_comply[who]) * sc.consumers.meals_out_per_month
                 * sc.consumers.illness_probability)
     extra_ill = sc.consumers.population * share * ill_rate
     damages = extra_ill * sc.law.damages_claim_probability * sc.law.consumer_damages_yuan
@@ -80,7 +82,7 @@ def expected_loss_if_cutting(model: GovernanceModel) -> np.ndarray:
     reputation = (ill_rate * sc.participation.attribution_probability
                   * sc.consumers.reputation_effect * sales * sc.businesses.margin
                   / DISCLOSURE_RECOVERY)
-    return b.belief * sc.law.business_fine_yuan + disclosure_loss + damages + reputation
+    return belief * sc.law.business_fine_yuan + disclosure_loss + damages + reputation
 
 
 def _revise_business_strategies(model: GovernanceModel) -> None:
@@ -90,7 +92,7 @@ def _revise_business_strategies(model: GovernanceModel) -> None:
     revising = np.flatnonzero(rng.random(b.count) < bs.revision_rate)
     if len(revising) == 0:
         return
-    gain = b.cost_yuan[revising] - expected_loss_if_cutting(model)[revising]
+    gain = b.cost_yuan[revising] - expected_loss_if_cutting(model, revising)
     comply_share = np.bincount(b.sector, weights=b.complying, minlength=3) / np.maximum(
         np.bincount(b.sector, minlength=3), 1)
     norm = bs.conformity * (2 * comply_share[b.sector[revising]] - 1)
