@@ -2,9 +2,10 @@
 
 Counts and money are per month and in real-world units (people, batches, yuan). Rates about
 reports (``sample_failure_rate``, ``detection_rate``, ``false_pass_rate``, ``collusion_rate``)
-are over the reports that reached the regulator this month; in a month with none (the first
-month, or no unsafe batch among them for ``detection_rate``) the last value is carried
-forward, as official statistics keep their latest figure.
+are over the reports that reached the regulator this month. In a month with no report (the
+first month, or no contract) they are 0, since nothing was reported (``batches_reported``
+shows it); in a month whose reports hold no unsafe batch, ``detection_rate`` keeps its last
+value, as official statistics keep their latest figure.
 """
 
 from __future__ import annotations
@@ -74,10 +75,12 @@ def compute(model: GovernanceModel, previous: dict | None) -> dict[str, float]:
 
 def _report_rates(model: GovernanceModel, previous: dict | None) -> dict[str, float]:
     reports = model.arrived_reports
-    out = {k: (previous or {}).get(k, 0.0) for k in _REPORT_RATES}
+    out = dict.fromkeys(_REPORT_RATES, 0.0)
+    out["detection_rate"] = (previous or {}).get("detection_rate", 0.0)
     n = 0 if reports is None else len(reports)
     out["batches_reported"] = float(n)
     if n == 0:
+        out["detection_rate"] = 0.0
         return out
     out["sample_failure_rate"] = reports.failed.mean()
     out["false_pass_rate"] = reports.false_report.mean()
