@@ -48,6 +48,7 @@ class ConsumerState:
     aware: np.ndarray           # bool: knows how and where to complain
     ill: np.ndarray             # bool: fell ill this month
     complained: np.ndarray      # bool: complained to the authority this month
+    complainants: np.ndarray    # int: the same, as indices
     neighbours: sparse.csr_array  # adjacency of the social network
     degree: np.ndarray          # float32: neighbours per consumer (>= 1 to avoid 0-division)
 
@@ -141,6 +142,7 @@ def init_consumers(sc: Scenario, neighbours: sparse.csr_array) -> ConsumerState:
         aware=np.zeros(n, dtype=bool),
         ill=np.zeros(n, dtype=bool),
         complained=np.zeros(n, dtype=bool),
+        complainants=np.zeros(0, dtype=np.int64),
         neighbours=neighbours,
         degree=degree,
     )

@@ -49,21 +49,22 @@ def consume(model: GovernanceModel) -> None:
     sc = model.scenario
     c = model.consumers
     b = model.businesses
-    rng = model.rng
-    shares = model.shares = market_shares(model)
-    unsafe_share = float(shares @ b.unsafe)  # chance a purchase is unsafe food
+    shares = market_shares(model)
+    source = shares * b.unsafe  # purchases of unsafe food, by business
+    unsafe_share = float(source.sum())  # chance a purchase is unsafe food
     model.tally["unsafe_purchase_share"] = unsafe_share
     ill = _fall_ill(model, unsafe_share * sc.consumers.illness_probability)
     c.ill[:] = False
     c.ill[ill] = True
-    complains = rng.random(len(ill)) < complaint_probability(model, c.trust[ill], c.aware[ill])
+    p_complain = complaint_probability(model, c.trust[ill], c.aware[ill])
+    complainants = ill[model.rng.random(len(ill)) < p_complain]
     c.complained[:] = False
-    c.complained[ill[complains]] = True
+    c.complained[complainants] = True
+    c.complainants = complainants
     scale = model.people_per_consumer
     model.tally["illness_cases"] = len(ill) * scale
-    model.tally["complaints"] = int(complains.sum()) * scale
-    source = shares * b.unsafe
-    _attribute_complaints(model, int(round(complains.sum() * scale)), shares, source)
+    model.tally["complaints"] = len(complainants) * scale
+    _attribute_complaints(model, int(round(len(complainants) * scale)), shares, source)
     _lose_reputation(model, int(round(len(ill) * scale)), shares, source)
     _word_of_mouth(model, ill)
 
@@ -78,44 +79,50 @@ def _fall_ill(model: GovernanceModel, risk_per_meal: float) -> np.ndarray:
     sc = model.scenario
     c = model.consumers
     max_meals = sc.consumers.meals_out_per_month
-    p_max = -math.expm1(max_meals * math.log1p(-min(risk_per_meal, 1.0 - 1e-12)))
+    log_safe = math.log1p(-min(risk_per_meal, 1.0 - 1e-12))  # log P(a meal is harmless)
+    p_max = -math.expm1(max_meals * log_safe)
     if p_max <= 0.0:
         return np.zeros(0, dtype=np.int64)
     candidates = np.sort(model.rng.choice(c.count, model.rng.binomial(c.count, p_max),
                                           replace=False))
     trust0 = max(sc.consumers.initial_trust, 1e-9)
-    meals = max_meals * np.minimum(0.5 + 0.5 * c.trust[candidates] / trust0, 1.0)
-    p = -np.expm1(meals * math.log1p(-min(risk_per_meal, 1.0 - 1e-12)))
+    meals = max_meals * np.minimum(0.5 + 0.5 / trust0 * c.trust[candidates], 1.0)
+    p = -np.expm1(meals * log_safe)
     return candidates[model.rng.random(len(candidates)) * p_max < p]
 
 
-def _draw_businesses(model: GovernanceModel, n: int, weight: np.ndarray) -> np.ndarray:
-    """How many of ``n`` people go to each business, drawn with probabilities ``weight``.
+def _draw_businesses(model: GovernanceModel, n: int,
+                     weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``n`` people go, drawn with probabilities ``weight``: (businesses, people).
 
     A multinomial over the businesses with any weight (few, when only unsafe ones can be a
     source); by inverse-CDF look-up when there are more businesses than people to place.
+    Returned sparse, as most businesses get nobody.
     """
-    counts = np.zeros(len(weight))
     some = np.flatnonzero(weight)
     if n == 0 or len(some) == 0:
-        return counts
+        return some[:0], np.zeros(0, dtype=np.int64)
     w = weight[some]
     if len(some) <= n:
-        counts[some] = model.rng.multinomial(n, w / w.sum())
-        return counts
-    cumulative = np.cumsum(w)
-    where = np.searchsorted(cumulative, model.rng.random(n) * cumulative[-1], side="right")
-    counts[some] = np.bincount(np.minimum(where, len(some) - 1), minlength=len(some))
-    return counts
+        counts = model.rng.multinomial(n, w / w.sum())
+    else:
+        cumulative = np.cumsum(w)
+        where = np.searchsorted(cumulative, model.rng.random(n) * cumulative[-1], side="right")
+        counts = np.bincount(np.minimum(where, len(some) - 1), minlength=len(some))
+    hit = counts > 0
+    return some[hit], counts[hit]
 
 
 def _attribute_complaints(model: GovernanceModel, n_people: int, shares: np.ndarray,
                           source: np.ndarray) -> None:
     """Spread real complaints over businesses: the true source, or a place the person ate."""
     attribution = model.scenario.participation.attribution_probability
-    n_right = model.rng.binomial(n_people, attribution) if source.sum() > 0 else 0
-    model.businesses.complaints = (_draw_businesses(model, n_right, source)
-                                   + _draw_businesses(model, n_people - n_right, shares))
+    n_right = model.rng.binomial(n_people, attribution) if source.any() else 0
+    complaints = np.zeros(len(shares))
+    for weight, n in ((source, n_right), (shares, n_people - n_right)):
+        where, people = _draw_businesses(model, n, weight)
+        complaints[where] += people
+    model.businesses.complaints = complaints
 
 
 def _lose_reputation(model: GovernanceModel, ill_people: int, shares: np.ndarray,
@@ -124,10 +131,10 @@ def _lose_reputation(model: GovernanceModel, ill_people: int, shares: np.ndarray
     loses that share of its customers (demand recovers in the adaptation phase)."""
     sc = model.scenario
     known = model.rng.binomial(ill_people, sc.participation.attribution_probability)
-    lost_customers = _draw_businesses(model, known, source)
-    customers = sc.consumers.population * shares
-    lost = sc.consumers.reputation_effect * lost_customers / np.maximum(customers, 1.0)
-    model.businesses.demand *= np.maximum(1.0 - lost, 0.0)
+    where, people = _draw_businesses(model, known, source)
+    customers = sc.consumers.population * shares[where]
+    lost = sc.consumers.reputation_effect * people / np.maximum(customers, 1.0)
+    model.businesses.demand[where] *= np.maximum(1.0 - lost, 0.0)
 
 
 def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:

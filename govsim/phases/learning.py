@@ -146,11 +146,11 @@ def _update_trust(model: GovernanceModel) -> None:
     sc = model.scenario
     t0 = sc.consumers.initial_trust
     c.trust += sc.consumers.trust_recovery * (t0 - c.trust)
-    complained = model.businesses.complaints.sum()
-    if complained > 0:
-        acted = min(model.tally["inspections"] / max(np.count_nonzero(
-            model.businesses.complaints), 1), 1.0)
-        c.trust[c.complained] += 0.2 * (acted - c.trust[c.complained])
+    named = np.count_nonzero(model.businesses.complaints)
+    if named:
+        acted = min(model.tally["inspections"] / named, 1.0)  # share of named places inspected
+        who = c.complainants
+        c.trust[who] += 0.2 * (acted - c.trust[who])
     if sc.participation.disclosure:
         visible = min(model.tally["businesses_fined"]
                       / (VISIBLE_ENFORCEMENT * model.businesses.count), 1.0)

@@ -37,19 +37,22 @@ def bid_prices(model: GovernanceModel) -> np.ndarray:
 
     ``markup`` is what an agency asks facing a single rival; with k rivals it asks
     markup / sqrt(k), so a larger market of agencies buys more batches for the same money.
+    The tender publishes its ceiling price, so no agency asks more than the ceiling (it
+    bids the ceiling when its markup would take it over).
     """
     ag = model.agencies
     rivals = max(int(np.count_nonzero(ag.blacklisted_until <= model.steps)) - 1, 1)
-    return ag.cost_yuan * (1.0 + ag.markup / np.sqrt(rivals))
+    asked = ag.cost_yuan * (1.0 + ag.markup / np.sqrt(rivals))
+    return np.minimum(asked, model.scenario.budget.cost_per_batch_yuan)
 
 
 def eligible(model: GovernanceModel, prices: np.ndarray) -> np.ndarray:
-    """Agencies that may win: qualified enough, not blacklisted, under the ceiling price."""
+    """Agencies that may win: qualified enough, not blacklisted, able to test at the price."""
     ag = model.agencies
     sc = model.scenario
     return ((ag.sensitivity >= sc.performance.min_sensitivity)
             & (ag.blacklisted_until <= model.steps)
-            & (prices <= sc.budget.cost_per_batch_yuan))
+            & (ag.cost_yuan < prices))  # nobody tests at a loss
 
 
 def tender(model: GovernanceModel) -> None:
