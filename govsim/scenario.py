@@ -139,7 +139,8 @@ class Participation(_Section):
     """The public: complaints, rewards, disclosure and the social network."""
 
     complaint_probability: float = _prob(
-        0.178, "chance an ill consumer complains to the authority (survey: 17.8%)")
+        0.115, "chance an ill consumer who is not yet aware complains to the authority "
+               "(calibrated: 17.8% of the ill complain at the baseline, as in the survey)")
     reward_yuan: float = Field(
         0.0, ge=0.0, le=1e6, description="yuan: reward for a complaint that leads to a fine")
     reward_effect: float = Field(
@@ -177,7 +178,7 @@ class Businesses(_Section):
         60_000.0, gt=0.0, le=1e9, description="yuan/month: sales of a typical business")
     margin: float = _prob(0.15, "profit margin on sales")
     compliance_cost_yuan: float = Field(
-        450.0, ge=0.0, le=1e7, description="yuan/month: median cost of complying")
+        400.0, ge=0.0, le=1e7, description="yuan/month: median cost of complying")
     compliance_cost_by_sector: SectorMultipliers = Field(
         default_factory=lambda: SectorMultipliers(catering=2.5, retail=1.0, producer=0.5),
         description="compliance cost relative to the median, by sector (kitchens cost most)")

@@ -28,3 +28,31 @@ def test_funded_sampling_reaches_the_state_target():
 
 def test_baseline_budget_falls_short_of_the_target(baseline):
     assert batches_per_thousand_people_a_year(baseline) < 4.0
+
+
+def test_share_of_the_ill_who_complain_matches_the_survey(baseline):
+    """National consumer association survey: 17.8% complain to an authority."""
+    frames = [govsim.run(baseline, seed=s).timeseries.tail(24) for s in range(5)]
+    share = sum(f.complaints.sum() for f in frames) / sum(f.illness_cases.sum() for f in frames)
+    assert 0.15 <= share <= 0.21
+
+
+def test_catering_fails_more_and_staples_below_one_percent(baseline):
+    """Catering fails at about twice the overall rate nationally; staples below 1%."""
+    from govsim.model import GovernanceModel
+
+    tested, failed = np.zeros(3), np.zeros(3)
+    for seed in range(6):
+        model = GovernanceModel(baseline, seed=seed)
+        for month in range(baseline.run.months):
+            model.step()
+            reports = model.arrived_reports
+            if month >= 24 and reports is not None:
+                sector = model.businesses.sector[reports.business]
+                tested += np.bincount(sector, minlength=3)
+                failed += np.bincount(sector, weights=reports.failed, minlength=3)
+    rate = failed / tested
+    overall = failed.sum() / tested.sum()
+    catering, _, producer = rate
+    assert catering > 1.3 * overall
+    assert producer < 0.01
