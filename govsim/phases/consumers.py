@@ -150,9 +150,7 @@ def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:
     lengths = ends - starts
     offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
     heard = indices[np.arange(lengths.sum()) + offsets]
-    times = np.bincount(heard, minlength=c.count)
-    hearers = np.flatnonzero(times)
-    times = times[hearers]
+    hearers, times = np.unique(heard, return_counts=True)
     told = hearers[model.rng.random(len(hearers)) < wom]
     c.aware[told] = True
     c.aware[ill] = True
