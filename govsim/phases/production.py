@@ -19,6 +19,6 @@ def produce(model: GovernanceModel) -> None:
     b = model.businesses
     hazard = np.where(b.complying, b.hazard_comply, b.hazard_cut)
     b.unsafe = model.rng.random(b.count) < hazard
-    model.tally["compliance_rate"] = float(b.complying.mean())
+    model.tally["compliance_rate"] = np.count_nonzero(b.complying) / b.count
     # what a perfect random sample of businesses would find this month
-    model.tally["unsafe_share"] = float(b.unsafe.mean())
+    model.tally["unsafe_share"] = np.count_nonzero(b.unsafe) / b.count
