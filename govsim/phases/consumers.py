@@ -138,22 +138,22 @@ def _lose_reputation(model: GovernanceModel, ill_people: int, shares: np.ndarray
 
 
 def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:
-    """Neighbours of the ill hear of it: awareness spreads and trust falls.
+    """Each ill consumer tells each neighbour with chance ``word_of_mouth``: the told become
+    aware, and every ill neighbour costs a consumer a share of trust (hearsay).
 
-    Works on the neighbour lists of the ill only (rows of the CSR matrix), not on the
-    whole network, so its cost follows the number of ill consumers.
+    Works edge by edge on the neighbour lists of the ill only (rows of the CSR matrix), not
+    on the whole network, so its cost follows the number of ill consumers.
     """
     c = model.consumers
     wom = model.scenario.participation.word_of_mouth
     indptr, indices = c.neighbours.indptr, c.neighbours.indices
-    starts, ends = indptr[ill], indptr[ill + 1]
-    lengths = ends - starts
+    starts = indptr[ill]
+    lengths = indptr[ill + 1] - starts
     offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    heard = indices[np.arange(lengths.sum()) + offsets]
-    hearers, times = np.unique(heard, return_counts=True)
-    told = hearers[model.rng.random(len(hearers)) < wom]
-    c.aware[told] = True
+    heard = indices[np.arange(lengths.sum()) + offsets]  # one entry per (ill, neighbour) tie
+    c.aware[heard[model.rng.random(len(heard)) < wom]] = True
     c.aware[ill] = True
-    loss = HEARSAY_TRUST_LOSS * wom * times / c.degree[hearers]
-    c.trust[hearers] *= (1.0 - np.minimum(loss, 1.0)).astype(np.float32)
+    # all ill neighbours: trust x (1 - HEARSAY_TRUST_LOSS x word_of_mouth), shared by degree
+    keep = (1.0 - HEARSAY_TRUST_LOSS * wom / c.degree[heard]).astype(np.float32)
+    np.multiply.at(c.trust, heard, keep)
     c.trust[ill] *= np.float32(1.0 - ILL_TRUST_LOSS)
