@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/govsim run
+	$(BIN)/govsim compare
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check .

@@ -100,15 +100,21 @@ def cmd_scenarios(args) -> int:
 def _add_compare(sub) -> None:
     p = sub.add_parser("compare", help="compare scenarios against a baseline, with uncertainty",
                        description="Run replicates of each scenario and of the baseline and "
-                                   "write a report of the differences with 95%% intervals.")
+                                   "write a report of the differences with 95% intervals "
+                                   "(report.html, report.md, runs.parquet, summary.csv). "
+                                   "Replicate r of every scenario uses the same seed, derived "
+                                   "from --seed, so the numbers do not depend on --workers.")
     p.add_argument("scenarios", nargs="*",
                    help="scenario files or bundled names (default: every bundled cure)")
-    p.add_argument("--baseline", default="baseline", help="the baseline scenario")
-    p.add_argument("--replicates", type=int, default=20, help="runs per scenario (default 20)")
+    p.add_argument("--baseline", default="baseline",
+                   help="the baseline scenario, file or bundled name (default: baseline)")
+    p.add_argument("--replicates", type=int, default=20,
+                   help="runs per scenario, at least 2 (default 20)")
     p.add_argument("--months", type=int, help="months per run (default: the scenarios')")
     p.add_argument("--workers", type=int, help="processes (default: all cores)")
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    p.add_argument("--out", type=Path, default=Path("out/compare"), help="report folder")
+    p.add_argument("--out", type=Path, default=Path("out/compare"),
+                   help="report folder (default out/compare/)")
     p.set_defaults(handler=cmd_compare)
 
 
@@ -121,17 +127,25 @@ def cmd_compare(args) -> int:
 def _add_sweep(sub) -> None:
     p = sub.add_parser("sweep", help="run a parameter sweep from an experiment file",
                        description="Run the designed sample of an experiment file, resumably, "
-                                   "on local processes or a Dask cluster.")
-    p.add_argument("experiment", help="experiment TOML file (see experiments/)")
-    p.add_argument("--workers", type=int, help="local processes (default: all cores)")
+                                   "on local processes or a Dask cluster. Running the same "
+                                   "command again skips finished runs. Exit status 1 means "
+                                   "the sweep finished but some runs failed.")
+    p.add_argument("experiment", help="experiment TOML file, or a bundled name (see "
+                                      "experiments/)")
     group = p.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=int, metavar="N",
+                       help="local processes (default: all cores; 1 runs in this process)")
     group.add_argument("--scheduler", metavar="ADDRESS",
                        help="address of an existing Dask scheduler, e.g. tcp://host:8786")
     group.add_argument("--dask-local", type=int, metavar="N",
                        help="start a loopback Dask LocalCluster with N workers")
     p.add_argument("--out", type=Path, help="dataset folder (default out/sweeps/<name>/)")
     p.add_argument("--force", action="store_true",
-                   help="start again even if the experiment file changed")
+                   help="discard the results already in --out and start again (needed when "
+                        "the experiment file changed)")
+    p.add_argument("--chunk-size", type=int, metavar="RUNS",
+                   help="runs sent to a worker at once (default: about 8 chunks per worker, "
+                        "at most 100 runs)")
     p.set_defaults(handler=cmd_sweep)
 
 
@@ -143,7 +157,9 @@ def cmd_sweep(args) -> int:
 
 def _add_analyze(sub) -> None:
     p = sub.add_parser("analyze", help="analyse a finished sweep",
-                       description="Sensitivity indices, heatmaps and tables for a sweep.")
+                       description="Sensitivity indices (Sobol, Morris), heatmaps (grid) and "
+                                   "tables of means by parameter level for a sweep; written "
+                                   "to DIRECTORY/analysis/ with a short analysis.md.")
     p.add_argument("directory", type=Path, help="the sweep's output folder")
     p.set_defaults(handler=cmd_analyze)
 

@@ -15,6 +15,10 @@ how sure are we". This module answers it in four steps, each a small function:
    replicates and the difference from the baseline with a 95% *paired* t-interval (over the
    per-replicate differences); a difference whose interval excludes zero is flagged.
 
+With ``workers > 1`` the runs go to new processes ("spawn"), which import the calling script
+again: a script that calls :func:`compare` must guard its top level with
+``if __name__ == "__main__":``.
+
 Example:
     >>> from govsim import compare
     >>> p = compare.plan(["stronger_law"], replicates=5, months=24)  # doctest: +SKIP
@@ -27,10 +31,13 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,7 +98,9 @@ OUTCOMES: tuple[Outcome, ...] = (
     _headline("false_pass_rate", "share", -1),
     _headline("collusion_rate", "share", -1),
     _headline("budget_spent", "amount", 0),
-    Outcome("cost_per_violation", "Cost per detected violation (yuan)", "{:,.0f}", "amount", -1),
+    # Neither better nor worse in itself: when a cure deters violations, fewer are left to
+    # detect and each detection costs more.
+    Outcome("cost_per_violation", "Cost per detected violation (yuan)", "{:,.0f}", "amount", 0),
     Outcome("batches_per_1000", "Batches tested / 1,000 people / year", "{:.2f}", "amount", 0),
     _headline("public_trust", "index", +1),
 )
@@ -286,16 +295,46 @@ def _execute(scenarios: Sequence[Scenario], tasks: list[tuple[int, int, int]], w
         return
     # "spawn" everywhere (mesa sets it on import anyway): no forked copies of threads or state
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
-        pending = {pool.submit(run_chunk, *payload) for payload in payloads}
-        try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    yield future.result()
-        finally:
-            for future in pending:  # an error or Ctrl-C: do not start the rest
-                future.cancel()
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context)
+    try:
+        with _workers_ignore_interrupts():
+            pending = {pool.submit(run_chunk, *payload) for payload in payloads}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
+
+
+@contextmanager
+def _workers_ignore_interrupts():
+    """Ignore Ctrl-C while the workers are spawned, so that they inherit ignoring it.
+
+    Ctrl-C reaches every process of the terminal; the parent alone should handle it (it stops
+    the workers) rather than each worker printing a traceback. A signal ignored at start-up
+    stays ignored in a new Python process, even while it imports its modules.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set signal handlers
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """After an error or Ctrl-C: start nothing more and stop the chunks under way."""
+    # Python < 3.14 has no public way to stop running workers (3.14: terminate_workers());
+    # the list must be taken before shutdown() forgets it.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _chunk_size(n_tasks: int, workers: int) -> int:

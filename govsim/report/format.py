@@ -8,6 +8,7 @@ counts and money (illness "-41%"), falling back to the absolute change when the 
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -20,9 +21,26 @@ def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def _signed(fmt: str) -> str:
-    """``"{:,.0f}"`` -> ``"{:+,.0f}"``: the same format with an explicit sign."""
-    return fmt.replace("{:", "{:+", 1)
+def signed(fmt: str, x: float) -> str:
+    """``x`` in ``fmt`` (a format without sign) with an explicit sign, and no sign on a
+    figure that rounds to zero ("0.0", not "-0.0" or "+0.0")."""
+    text = fmt.replace("{:", "{:+", 1).format(x)
+    if not any(ch in "123456789" for ch in text):
+        text = text.lstrip("+-")
+    return text
+
+
+def bound(fmt: str, x: float) -> str:
+    """An interval's end, signed, with up to two more decimals when it would otherwise read
+    as zero: an interval that excludes zero must not look as if it touched it."""
+    text = signed(fmt, x)
+    match = re.search(r"\.(\d+)", fmt)
+    for extra in (1, 2):
+        if x == 0 or match is None or any(ch in "123456789" for ch in text):
+            break
+        digits = int(match.group(1)) + extra
+        text = signed(f"{fmt[:match.start()]}.{digits}{fmt[match.end():]}", x)
+    return text
 
 
 def value(o: Outcome | str, x: float) -> str:
@@ -41,13 +59,13 @@ def interval(o: Outcome | str, low: float, high: float) -> str:
 def _effect_parts(o: Outcome, row: pd.Series) -> tuple[float, float, float, str]:
     """The effect's (value, low, high) in display units, and the unit's format."""
     if o.kind == "share":
-        return row["diff"] * 100, row["diff_low"] * 100, row["diff_high"] * 100, "{:+.1f}"
+        return row["diff"] * 100, row["diff_low"] * 100, row["diff_high"] * 100, "{:.1f}"
     if o.kind == "index":
-        return row["diff"], row["diff_low"], row["diff_high"], "{:+.3f}"
+        return row["diff"], row["diff_low"], row["diff_high"], "{:.3f}"
     if not _missing(row["rel"]):
         d, lo, hi = row["rel"] * 100, row["rel_low"] * 100, row["rel_high"] * 100
-        return d, lo, hi, "{:+.1f}" if abs(d) < 10 else "{:+.0f}"
-    return row["diff"], row["diff_low"], row["diff_high"], _signed(o.fmt)
+        return d, lo, hi, "{:.1f}" if abs(d) < 10 else "{:.0f}"
+    return row["diff"], row["diff_low"], row["diff_high"], o.fmt
 
 
 def effect_unit(o: Outcome | str, row: pd.Series | None = None) -> str:
@@ -64,7 +82,7 @@ def effect(row: pd.Series) -> str:
     """A statistics row's effect against the baseline, e.g. ``+32.1 pp``."""
     o = OUTCOME[row["outcome"]]
     d, _, _, fmt = _effect_parts(o, row)
-    return NA if _missing(d) else fmt.format(d) + effect_unit(o, row)
+    return NA if _missing(d) else signed(fmt, d) + effect_unit(o, row)
 
 
 def effect_interval(row: pd.Series) -> str:
@@ -73,13 +91,13 @@ def effect_interval(row: pd.Series) -> str:
     _, lo, hi, fmt = _effect_parts(o, row)
     if _missing(lo) or _missing(hi):
         return NA
-    return f"{fmt.format(lo)} to {fmt.format(hi)}{effect_unit(o, row)}"
+    return f"{bound(fmt, lo)} to {bound(fmt, hi)}{effect_unit(o, row)}"
 
 
 def absolute_change(row: pd.Series) -> str:
     """The difference in the outcome's own unit, e.g. ``+45,000`` yuan."""
     o = OUTCOME[row["outcome"]]
-    return NA if _missing(row["diff"]) else _signed(o.fmt).format(row["diff"])
+    return NA if _missing(row["diff"]) else signed(o.fmt, row["diff"])
 
 
 #: How each significant direction is marked, with its meaning.
