@@ -10,7 +10,6 @@ and how to reproduce), :mod:`~govsim.report.html`, :mod:`~govsim.report.markdown
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from govsim.compare import Comparison
