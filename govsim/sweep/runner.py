@@ -1,0 +1,233 @@
+"""The sweep loop: plan, skip what is finished, dispatch chunks, write each as it lands.
+
+Example:
+    >>> from govsim.sweep import load_experiment, run_sweep
+    >>> from govsim.sweep.executors import ProcessExecutor
+    >>> report = run_sweep(load_experiment("budget_vs_backchecks"),
+    ...                    executor=ProcessExecutor(2))                    # doctest: +SKIP
+    >>> print(report.text())                                               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from govsim.sweep.design import Design, build_design
+from govsim.sweep.executors import Executor, make_executor
+from govsim.sweep.experiment import Experiment, Prepared, check_points, load_experiment, prepare
+from govsim.sweep.storage import SweepStore, part_files
+from govsim.sweep.worker import ChunkTask
+
+#: Guided self-scheduling: each chunk is this fraction of (runs left / worker slots). Early
+#: chunks are large, so sending and writing them costs little next to the runs; the last are
+#: single runs, so no worker idles while another finishes a big chunk.
+GUIDED_SHARE = 1 / 4
+MAX_CHUNK = 100  # runs; bounds the work lost when a sweep is killed
+SERIES_ROWS_PER_CHUNK = 50_000  # monthly rows held per chunk (memory stays flat)
+ERRORS_SHOWN = 5
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did.
+
+    Attributes:
+        name: the experiment.
+        out: the sweep folder.
+        executor: where the runs ran.
+        n_runs: runs in the design.
+        skipped: runs already finished before this session (resume).
+        ran: runs finished in this session.
+        failed: runs of this session that raised.
+        failed_total: failed runs in the whole dataset.
+        elapsed: seconds spent running.
+        errors: the first few failures of this session, as (run_id, error).
+    """
+
+    name: str
+    out: Path
+    executor: str
+    n_runs: int
+    skipped: int = 0
+    ran: int = 0
+    failed: int = 0
+    failed_total: int = 0
+    elapsed: float = 0.0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.skipped + self.ran == self.n_runs
+
+    def text(self) -> str:
+        """The end-of-sweep report."""
+        rate = f" ({self.ran / self.elapsed:.1f} runs/s)" if self.ran and self.elapsed else ""
+        lines = [f"sweep {self.name}: {self.ran} runs in {self.elapsed:.1f} s{rate} on "
+                 f"{self.executor}; {self.skipped} were already done"]
+        done = self.skipped + self.ran
+        lines.append(f"  {done} of {self.n_runs} runs finished, {done - self.failed_total} ok, "
+                     f"{self.failed_total} failed")
+        for run_id, error in sorted(self.errors):
+            lines.append(f"  run {run_id} failed: {error}")
+        if self.failed > len(self.errors):
+            lines.append(f"  ... and {self.failed - len(self.errors)} more (status = 'failed' "
+                         "rows in the dataset hold each run's parameters, seed and error)")
+        lines.append(f"  data: {self.out}/runs/ (Parquet)")
+        if self.complete:
+            lines.append(f"  next: govsim analyze {self.out}")
+        return "\n".join(lines)
+
+
+def default_out(experiment: Experiment) -> Path:
+    """``out/sweeps/<name>/``."""
+    return Path("out") / "sweeps" / experiment.name
+
+
+def run_sweep(experiment: Experiment | str | Path, out: str | Path | None = None,
+              executor: Executor | None = None, force: bool = False,
+              chunk_size: int | None = None,
+              echo: Callable[[str], None] | None = None) -> SweepReport:
+    """Run (or resume) a sweep.
+
+    Args:
+        experiment: an experiment, or its file or bundled name.
+        out: the sweep folder (default ``out/sweeps/<name>/``).
+        executor: where to run (default: a local process per core).
+        force: discard a previous sweep in ``out`` even if it is of another experiment.
+        chunk_size: runs per chunk (default: about 8 chunks per worker, at most 100 runs).
+        echo: called with a line of news (start, interruption); ``None`` is silent.
+
+    Returns:
+        The report; failed runs are in it and in the dataset, they do not raise.
+
+    Raises:
+        ExperimentError: the experiment is invalid, or ``out`` holds another experiment.
+        SweepError: the folder is in use, or the executor cannot run.
+    """
+    say = echo or (lambda line: None)
+    if not isinstance(experiment, Experiment):
+        experiment = load_experiment(experiment)
+    prepared = prepare(experiment)
+    design = build_design(prepared)
+    check_points(prepared, design.point_params())
+    out = Path(out) if out is not None else default_out(experiment)
+    executor = executor or make_executor()
+    store = SweepStore(out)
+    with store.locked():
+        done = store.begin(prepared, design, force=force)
+        todo = np.setdiff1d(design.runs["run_id"].to_numpy(), np.fromiter(done, np.int64))
+        report = SweepReport(experiment.name, out, "nothing", len(design.runs),
+                             skipped=len(design.runs) - len(todo))
+        say(f"sweep {experiment.name}: {experiment.design} design, {len(design.points)} points "
+            f"x {experiment.replicates} replicates = {len(design.runs)} runs; "
+            f"{report.skipped} already done -> {out}")
+        if len(todo):
+            _dispatch(prepared, design, todo, store, executor, chunk_size, report, say)
+    report.failed_total = count_failed(out)
+    return report
+
+
+def _dispatch(prepared: Prepared, design: Design, todo: np.ndarray, store: SweepStore,
+              executor: Executor, chunk_size: int | None, report: SweepReport,
+              say: Callable[[str], None]) -> None:
+    from tqdm import tqdm
+
+    exp = prepared.experiment
+    with executor:
+        report.executor = executor.describe()
+        months = prepared.base.run.months if prepared.base else 1
+        sizes = (fixed_sizes(len(todo), chunk_size) if chunk_size else
+                 guided_sizes(len(todo), executor.slots, exp.outputs == "series", months))
+        say(f"running {len(todo)} runs in chunks of {_describe(sizes)} on {report.executor}")
+        bar = tqdm(total=len(todo), unit="run", desc=exp.name, smoothing=0.05,
+                   dynamic_ncols=True, disable=not sys.stderr.isatty())
+        start = time.perf_counter()
+        try:
+            for task, frame in executor.map(chunk_tasks(prepared, design, todo, sizes)):
+                store.write_chunk(task, frame)
+                _count(report, frame)
+                bar.update(len(task.runs))
+                if report.failed:
+                    bar.set_postfix(failed=report.failed, refresh=False)
+        except KeyboardInterrupt:
+            say(f"interrupted after {report.ran} runs; finished chunks are saved: run the same "
+                "command again to resume")
+            raise
+        finally:
+            report.elapsed = time.perf_counter() - start
+            bar.close()
+
+
+def _count(report: SweepReport, frame) -> None:
+    runs = frame.drop_duplicates("run_id")
+    failed = runs[runs["status"] == "failed"]
+    report.ran += len(runs)
+    report.failed += len(failed)
+    for run_id, error in zip(failed["run_id"], failed["error"], strict=True):
+        if len(report.errors) < ERRORS_SHOWN:
+            report.errors.append((int(run_id), str(error)))
+
+
+def guided_sizes(n_todo: int, slots: int, series: bool, months: int) -> list[int]:
+    """Chunk sizes: each :data:`GUIDED_SHARE` of the runs left per worker slot, at most
+    :data:`MAX_CHUNK` runs (or :data:`SERIES_ROWS_PER_CHUNK` monthly rows), down to 1."""
+    cap = MAX_CHUNK
+    if series:
+        cap = min(cap, max(1, SERIES_ROWS_PER_CHUNK // max(months, 1)))
+    sizes, left = [], n_todo
+    while left > 0:
+        size = max(1, min(cap, math.ceil(left * GUIDED_SHARE / max(slots, 1))))
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
+def fixed_sizes(n_todo: int, size: int) -> list[int]:
+    """Chunks of ``size`` runs (``--chunk-size``), the last one smaller."""
+    return [min(size, n_todo - start) for start in range(0, n_todo, size)]
+
+
+def _describe(sizes: list[int]) -> str:
+    if min(sizes) == max(sizes):
+        return f"{sizes[0]} runs"
+    return f"{max(sizes)} down to {min(sizes)} runs ({len(sizes)} chunks)"
+
+
+def chunk_tasks(prepared: Prepared, design: Design, run_ids: np.ndarray,
+                sizes: list[int]) -> Iterator[ChunkTask]:
+    """The tasks for ``run_ids`` in chunks of the given sizes, built lazily as executors
+    ask for them."""
+    exp = prepared.experiment
+    runs = design.runs.set_index("run_id")
+    names = list(design.names)
+    start = 0
+    for size in sizes:
+        block = runs.loc[run_ids[start:start + size], ["seed", *names]]
+        start += size
+        specs = tuple(
+            (int(run_id), int(row[0]), dict(zip(names, (_native(v) for v in row[1:]),
+                                                strict=True)))
+            for run_id, row in zip(block.index, block.itertuples(index=False), strict=True))
+        yield ChunkTask(exp.model, prepared.base, prepared.fixed_params,
+                        exp.outputs == "series", prepared.outputs, specs)
+
+
+def count_failed(out: str | Path) -> int:
+    """Failed runs in a sweep folder's dataset."""
+    failed: set[int] = set()
+    for part in part_files(out):
+        table = pq.read_table(part, columns=["run_id", "status"]).to_pandas()
+        failed.update(table.loc[table["status"] == "failed", "run_id"].tolist())
+    return len(failed)
+
+
+def _native(value):
+    return value.item() if hasattr(value, "item") else value

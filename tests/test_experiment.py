@@ -1,0 +1,130 @@
+"""Experiment files: the shipped ones are valid, and bad ones are refused clearly (exit 2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from govsim.cli import main
+from govsim.sweep.design import build_design
+from govsim.sweep.experiment import (
+    ExperimentError,
+    bundled_experiments,
+    check_points,
+    load_experiment,
+    prepare,
+)
+
+SHIPPED = ("budget_vs_backchecks", "participation_levers", "sensitivity_all_levers")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_experiments_are_valid_against_the_current_schema(name):
+    assert name in bundled_experiments()
+    experiment = load_experiment(name)
+    prepared = prepare(experiment)
+    design = build_design(prepared)
+    check_points(prepared, design.point_params())
+    assert len(design.runs) == experiment.n_runs
+    assert set(prepared.outcomes) <= set(prepared.outputs)
+
+
+def test_shipped_designs_are_as_the_issue_asks():
+    designs = {name: load_experiment(name).design for name in SHIPPED}
+    assert designs == {"budget_vs_backchecks": "grid", "participation_levers": "lhs",
+                       "sensitivity_all_levers": "sobol"}
+
+
+BASE = 'design = "grid"\n'
+GOOD = '[parameters]\n"budget.annual_yuan" = { levels = [100000.0] }\n'
+
+CASES = {
+    # name: (file text, words the message must contain)
+    "unknown parameter": (BASE + '[parameters]\n"budget.anual_yuan" = { levels = [1e5] }\n',
+                          ['parameters."budget.anual_yuan"', "not a scenario field",
+                           "budget.annual_yuan"]),
+    "level out of range": (BASE + '[parameters]\n"budget.annual_yuan" = '
+                                  '{ levels = [-5.0] }\n',
+                           ['parameters."budget.annual_yuan".levels', "-5.0", ">= 0"]),
+    "unknown design": ('design = "factorial"\n' + GOOD, ["design", "'factorial'", "'sobol'"]),
+    "sobol without samples": ('design = "sobol"\n[parameters]\n"budget.annual_yuan" = '
+                              '{ range = [1e5, 2e5] }\n', ["samples", "sobol"]),
+    "sobol not a power of 2": ('design = "sobol"\nsamples = 100\n[parameters]\n'
+                               '"budget.annual_yuan" = { range = [1e5, 2e5] }\n',
+                               ["samples = 100", "power of 2", "128"]),
+    "typo in a key": (BASE + "replicate = 3\n" + GOOD, ["replicate", "replicates"]),
+    "wrong type": (BASE + 'replicates = "5"\n' + GOOD, ["replicates", "'5'", ">= 1"]),
+    "range on a yes/no field": ('design = "lhs"\nsamples = 4\n[parameters]\n'
+                                '"performance.blacklist" = { range = [0.0, 1.0] }\n',
+                                ["performance.blacklist", "levels"]),
+    "grid steps off whole numbers": (BASE + '[parameters]\n"market.n_agencies" = '
+                                            '{ range = [1, 4], steps = 3 }\n',
+                                     ["market.n_agencies", "2.5", "whole number"]),
+    "bad choice": (BASE + '[parameters]\n"participation.network" = '
+                          '{ levels = ["small_world", "lattice"] }\n',
+                   ["participation.network", "'lattice'", "'random'"]),
+    "inconsistent point": (BASE + '[parameters]\n"consumers.count" = '
+                                  '{ levels = [1000, 300000] }\n',
+                           ["consumers.count", "population", "300000"]),
+    "no parameters": (BASE, ["parameters is required"]),
+    "bad fixed value": (BASE + '[fixed]\n"law.enforcement_probability" = 1.5\n' + GOOD,
+                        ["[fixed]", "law.enforcement_probability", "1.5"]),
+    "unknown model": (BASE + 'model = "govsim.nothing:f"\n' + GOOD,
+                      ["model", "govsim.nothing"]),
+    "unknown outcome": (BASE + 'outcomes = ["complianse"]\n' + GOOD,
+                        ["outcomes", "complianse", "compliance_rate"]),
+    "not TOML": ("design = grid\n", ["not valid TOML"]),
+    "both levels and range": (BASE + '[parameters]\n"budget.annual_yuan" = '
+                                     '{ levels = [1e5], range = [1.0, 2.0] }\n',
+                              ["budget.annual_yuan", "exactly one"]),
+    "option of another design": (BASE + "second_order = true\n" + GOOD,
+                                 ["second_order", "sobol"]),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_bad_experiment_exits_2_naming_file_and_field(case, tmp_path, capsys):
+    text, words = CASES[case]
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    status = main(["sweep", str(path), "--workers", "1", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith(f"govsim: {path}")
+    for word in words:
+        assert word in err, f"{word!r} not in {err!r}"
+    assert "Traceback" not in err
+    assert not (tmp_path / "out" / "runs").exists()  # nothing ran
+
+
+def test_a_missing_experiment_names_the_bundled_ones(capsys):
+    assert main(["sweep", "no_such_experiment"]) == 2
+    assert "budget_vs_backchecks" in capsys.readouterr().err
+
+
+def test_bad_executor_options_exit_2(tmp_path, capsys):
+    path = tmp_path / "ok.toml"
+    path.write_text(BASE + GOOD, encoding="utf-8")
+    assert main(["sweep", str(path), "--workers", "0"]) == 2
+    assert "--workers 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse: --workers and --scheduler are exclusive
+        main(["sweep", str(path), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"])
+
+
+def test_analyze_refuses_a_folder_that_is_not_a_sweep(tmp_path, capsys):
+    assert main(["analyze", str(tmp_path)]) == 2
+    assert "not a sweep folder" in capsys.readouterr().err
+
+
+def test_dotted_names_may_be_written_as_toml_tables(tmp_path):
+    path = tmp_path / "nested.toml"
+    path.write_text('design = "grid"\n[parameters.budget.annual_yuan]\nlevels = [1e5, 2e5]\n'
+                    "[fixed.consumers]\ncount = 1000\n", encoding="utf-8")
+    experiment = load_experiment(path)
+    assert list(experiment.parameters) == ["budget.annual_yuan"]
+    assert experiment.fixed == {"consumers.count": 1000}
+
+
+def test_experiment_error_is_a_scenario_error():
+    from govsim.scenario import ScenarioError
+
+    assert issubclass(ExperimentError, ScenarioError)

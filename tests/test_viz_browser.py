@@ -1,0 +1,330 @@
+"""Browser tests of the live view: ``govsim viz`` driven by Playwright in Debian's chromium.
+
+One server (a subprocess on a free loopback port) and one browser serve the whole module.
+The server starts on a scenario file written here (the bundled baseline with more agencies),
+so the picker always has a second scenario, ``baseline``, to switch to. Every page records
+console errors, page errors, failed responses and any request that is not to the loopback
+server (those are refused: the page must work offline). Screenshots go to a temporary folder
+whose path is printed at the end of the module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from govsim.scenario import Scenario, resolve
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SERVER_START_S = 90      # solara's first import is slow on a busy machine
+UI_TIMEOUT_MS = 30_000
+STEP_TEXT = re.compile(r"^Step: (\d+)$")
+VIEWPORT = {"width": 1440, "height": 1000}
+
+
+# --- fixtures ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def start_scenario(tmp_path_factory) -> tuple[Path, int]:
+    """A scenario file like the baseline but with more agencies, and its agency count."""
+    baseline = Scenario.load(resolve("baseline"))
+    agencies = baseline.market.n_agencies + 3
+    path = tmp_path_factory.mktemp("viz-scenario") / "viz_test.toml"
+    path.write_text(baseline.with_overrides({"market.n_agencies": agencies}).to_toml(),
+                    encoding="utf-8")
+    return path, agencies
+
+
+@pytest.fixture(scope="module")
+def server(start_scenario, tmp_path_factory):
+    """``govsim viz`` on a free loopback port; its URL. Always stopped afterwards."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("viz-server") / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "govsim.cli", "viz", str(start_scenario[0]),
+             "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for_http(url, proc, log)
+        yield url
+    finally:
+        _stop(proc)
+
+
+def _wait_for_http(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"govsim viz exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"govsim viz did not answer on {url} within {SERVER_START_S} s:\n"
+                f"{log.read_text()}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the server's process group (solara may start helpers), then make sure."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium under Playwright. Missing chromium fails: it must not skip."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+                    "(`make test` installs it; or: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory, request) -> Path:
+    """Folder for screenshots; its path is printed when the module is done."""
+    folder = tmp_path_factory.mktemp("viz-screenshots")
+    yield folder
+    # Printed past pytest's output capture, so it shows on a passing run too.
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\nbrowser screenshots: {folder}")
+
+
+class Tab:
+    """A browser page on the app that records everything that went wrong."""
+
+    def __init__(self, context, url: str):
+        self.url = url
+        self.page = context.new_page()
+        self.page.set_default_timeout(UI_TIMEOUT_MS)
+        self.problems: list[str] = []
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        self.page.on("response", self._on_response)
+        self.page.route("**/*", self._only_loopback)
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.problems.append(f"console error: {message.text}")
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def _only_loopback(self, route) -> None:
+        target = route.request.url
+        if target.startswith(("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:")):
+            route.continue_()
+        else:  # the page must work offline: nothing may leave the machine
+            self.problems.append(f"request off the machine: {target}")
+            route.abort()
+
+    def open(self) -> Tab:
+        self.page.goto(self.url)
+        self.page.get_by_text(STEP_TEXT).wait_for()
+        self.page.locator(".govsim-network img").wait_for()
+        self.page.locator(".govsim-charts img").wait_for()
+        return self
+
+    # what the page shows
+
+    def step_count(self) -> int:
+        return int(STEP_TEXT.match(self.page.get_by_text(STEP_TEXT).inner_text()).group(1))
+
+    def month_heading(self) -> str:
+        return self.page.locator(".govsim-month").inner_text()
+
+    def run_summary(self) -> str:
+        return self.page.locator(".govsim-run").inner_text()
+
+    def image_src(self, which: str) -> str:
+        return self.page.locator(f".govsim-{which} img").get_attribute("src")
+
+    def slider(self, label: str):
+        return self.page.get_by_role("slider", name=label)
+
+    # actions
+
+    def press(self, name: str) -> None:
+        self.page.get_by_role("button", name=name, exact=True).click()
+
+    def wait_for_step(self, n: int) -> None:
+        self.page.get_by_text(f"Step: {n}", exact=True).wait_for()
+
+    def wait_until(self, condition, what: str, timeout_s: float = UI_TIMEOUT_MS / 1000) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out waiting for {what}")
+            self.page.wait_for_timeout(150)
+
+    def shot(self, folder: Path, name: str) -> None:
+        self.page.screenshot(path=str(folder / f"{name}.png"))
+
+    def assert_clean(self) -> None:
+        assert self.problems == [], "\n".join(self.problems)
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def tab(context, server) -> Tab:
+    return Tab(context, server).open()
+
+
+# --- tests -------------------------------------------------------------------------------
+
+
+def test_page_renders_without_errors(tab, shots, start_scenario):
+    page = tab.page
+    for name in ("Reset", "▶", "Step"):
+        assert page.get_by_role("button", name=name, exact=True).is_visible()
+    assert tab.step_count() == 0
+    assert tab.month_heading().startswith("Month 0")
+    assert f"{start_scenario[1]} agencies" in tab.run_summary()
+    assert page.get_by_text("Testing budget (thousand yuan/year)").is_visible()
+    assert page.locator(".govsim-feed").is_visible()
+    tab.shot(shots, "01-loaded")
+    tab.assert_clean()
+
+
+def test_step_advances_month_and_charts_change(tab, shots):
+    charts, network = tab.image_src("charts"), tab.image_src("network")
+    tab.press("Step")
+    tab.wait_for_step(1)
+    tab.wait_until(lambda: tab.month_heading().startswith("Month 1 "), "the month heading")
+    tab.wait_until(lambda: tab.image_src("charts") != charts, "the charts to be redrawn")
+    tab.wait_until(lambda: tab.image_src("network") != network, "the network to be redrawn")
+    assert tab.page.locator(".govsim-feed li").count() >= 1  # the first tender is an event
+    tab.shot(shots, "02-after-step")
+    tab.assert_clean()
+
+
+def test_play_then_pause_advances_several_months(tab, shots):
+    tab.press("▶")
+    tab.wait_until(lambda: tab.step_count() >= 4, "four months of play", timeout_s=60)
+    tab.press("❚❚")
+    tab.page.get_by_role("button", name="▶", exact=True).wait_for()
+    tab.page.wait_for_timeout(1000)  # a month already under way when Pause came may finish
+    paused_at = tab.step_count()
+    tab.page.wait_for_timeout(1500)
+    assert tab.step_count() == paused_at, "the model kept running after Pause"
+    tab.wait_until(lambda: tab.month_heading().startswith(f"Month {paused_at} "),
+                   "the headline to catch up")
+    tab.shot(shots, "03-played-and-paused")
+    tab.assert_clean()
+
+
+def test_slider_and_reset_start_a_new_model(tab, shots, start_scenario):
+    agencies = start_scenario[1]
+    tab.press("Step")
+    tab.wait_for_step(1)
+    slider = tab.slider("Testing agencies (number)")
+    assert slider.get_attribute("aria-valuenow") == str(agencies)
+    slider.focus()
+    slider.press("ArrowRight")
+    slider.press("ArrowRight")
+    tab.wait_until(lambda: slider.get_attribute("aria-valuenow") == str(agencies + 2),
+                   "the slider to move")
+    network = tab.image_src("network")
+    tab.press("Reset")
+    tab.wait_for_step(0)
+    tab.wait_until(lambda: f"{agencies + 2} agencies" in tab.run_summary(),
+                   "the new model's agencies in the run summary")
+    tab.wait_until(lambda: tab.image_src("network") != network, "the network to be redrawn")
+    assert tab.month_heading().startswith("Month 0")
+    tab.shot(shots, "04-slider-and-reset")
+    tab.assert_clean()
+
+
+def _pick(tab: Tab, scenario: str) -> None:
+    tab.page.locator(".v-select", has_text="Scenario").first.click()
+    tab.page.locator(".v-menu__content .v-list-item",
+                     has_text=re.compile(f"^{re.escape(scenario)}$")).click()
+    tab.wait_until(lambda: tab.run_summary().startswith(f"Running: {scenario} "),
+                   f"the {scenario} scenario to load")
+
+
+def test_scenario_picker_loads_another_scenario(tab, shots):
+    baseline_agencies = Scenario.load(resolve("baseline")).market.n_agencies
+    tab.press("Step")
+    tab.wait_for_step(1)
+    _pick(tab, "baseline")
+    tab.wait_for_step(0)
+    assert f"{baseline_agencies} agencies" in tab.run_summary()
+    # The sliders now start from the picked scenario, and Reset keeps to it.
+    slider = tab.slider("Testing agencies (number)")
+    assert slider.get_attribute("aria-valuenow") == str(baseline_agencies)
+    tab.press("Step")
+    tab.wait_for_step(1)
+    tab.press("Reset")
+    tab.wait_for_step(0)
+    assert tab.run_summary().startswith("Running: baseline ")
+    assert f"{baseline_agencies} agencies" in tab.run_summary()
+    tab.press("Step")
+    tab.wait_for_step(1)
+    tab.shot(shots, "05-scenario-picked")
+    tab.assert_clean()
+
+
+def test_two_pages_step_independently(context, server, shots):
+    first, second = Tab(context, server).open(), Tab(context, server).open()
+    for n in (1, 2, 3):
+        first.press("Step")
+        first.wait_for_step(n)
+    second.page.wait_for_timeout(500)
+    assert second.step_count() == 0
+    assert second.month_heading().startswith("Month 0")
+    second.press("Step")
+    second.wait_for_step(1)
+    _pick(second, "baseline")  # the picked scenario is per tab too
+    second.wait_for_step(0)
+    assert first.step_count() == 3
+    assert first.month_heading().startswith("Month 3 ")
+    assert first.run_summary().startswith("Running: viz_test ")
+    first.shot(shots, "06-first-tab")
+    second.shot(shots, "06-second-tab")
+    first.assert_clean()
+    second.assert_clean()
