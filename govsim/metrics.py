@@ -42,6 +42,13 @@ RATE_COLUMNS = (
     "unsafe_purchase_share", "regulator_capacity",
 )
 
+#: Columns the phases tally during the month.
+_TALLIED = (
+    "compliance_rate", "unsafe_share", "unsafe_purchase_share", "illness_cases",
+    "complaints", "inspections", "detected_violations", "fines_collected", "budget_spent",
+    "batches_tested", "backchecks", "businesses_fined", "rewards_paid_yuan",
+    "fees_recovered_yuan", "fees_paid_by_business_yuan")
+
 _REPORT_RATES = ("sample_failure_rate", "detection_rate", "false_pass_rate", "collusion_rate")
 
 
@@ -54,12 +61,9 @@ def compute(model: GovernanceModel, previous: dict | None) -> dict[str, float]:
     """This month's row of figures."""
     t = model.tally
     ag = model.agencies
-    row = {name: 0.0 for name in COLUMNS}
-    row.update({k: float(t[k]) for k in (
-        "compliance_rate", "unsafe_share", "unsafe_purchase_share", "illness_cases",
-        "complaints", "inspections", "detected_violations", "fines_collected", "budget_spent",
-        "batches_tested", "backchecks", "businesses_fined", "rewards_paid_yuan",
-        "fees_recovered_yuan", "fees_paid_by_business_yuan")})
+    row = dict.fromkeys(COLUMNS, 0.0)
+    for key in _TALLIED:
+        row[key] = float(t[key])
     row["step"] = model.steps
     row.update(_report_rates(model, previous))
     row["public_trust"] = float(model.consumers.trust.mean())
@@ -82,10 +86,10 @@ def _report_rates(model: GovernanceModel, previous: dict | None) -> dict[str, fl
     if n == 0:
         out["detection_rate"] = 0.0
         return out
-    out["sample_failure_rate"] = reports.failed.mean()
-    out["false_pass_rate"] = reports.false_report.mean()
-    out["collusion_rate"] = reports.colluded.mean()
-    unsafe = reports.unsafe.sum()
+    out["sample_failure_rate"] = np.count_nonzero(reports.failed) / n
+    out["false_pass_rate"] = np.count_nonzero(reports.false_report) / n
+    out["collusion_rate"] = np.count_nonzero(reports.colluded) / n
+    unsafe = np.count_nonzero(reports.unsafe)
     if unsafe:
-        out["detection_rate"] = (reports.failed & reports.unsafe).sum() / unsafe
-    return {k: float(v) for k, v in out.items()}
+        out["detection_rate"] = np.count_nonzero(reports.failed & reports.unsafe) / unsafe
+    return out

@@ -34,6 +34,7 @@ class BusinessState:
     punished: np.ndarray        # bool: fined this month
     violations: np.ndarray      # int: confirmed violations so far
     complaints: np.ndarray      # float: complaints (people) about it last month
+    sector_counts: np.ndarray   # int: businesses per sector (fixed)
 
     @property
     def count(self) -> int:
@@ -130,6 +131,7 @@ def init_businesses(sc: Scenario, rng: np.random.Generator) -> BusinessState:
         punished=np.zeros(n, dtype=bool),
         violations=np.zeros(n, dtype=np.int32),
         complaints=np.zeros(n),
+        sector_counts=np.bincount(sector, minlength=3),
     )
 
 

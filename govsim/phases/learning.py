@@ -38,24 +38,29 @@ AGENCY_NOISE = 0.25           # agencies' decision noise, as a fraction of the p
 
 def adapt(model: GovernanceModel) -> None:
     """All three populations update."""
-    _update_business_beliefs(model)
-    _revise_business_strategies(model)
+    b = model.businesses
+    compliers = np.bincount(b.sector, weights=b.complying, minlength=3)
+    _update_business_beliefs(model, b.sector_counts - compliers)
+    _revise_business_strategies(model, compliers / np.maximum(b.sector_counts, 1))
     _recover_demand(model)
     _adapt_agencies(model)
     _update_trust(model)
 
 
-def _update_business_beliefs(model: GovernanceModel) -> None:
+def _update_business_beliefs(model: GovernanceModel, cutters: np.ndarray) -> None:
+    """Belief <- belief + rate x (signal - belief), where the signal is the sector's share of
+    corner-cutters fined this month, mixed with their own fine for corner-cutters."""
     b = model.businesses
     lr = model.scenario.businesses.belief_learning_rate
-    cutting = ~b.complying
-    cutters = np.bincount(b.sector, weights=cutting, minlength=3)
-    fined = np.bincount(b.sector, weights=cutting & b.punished, minlength=3)
-    peer_rate = np.divide(fined, cutters, out=np.zeros(3), where=cutters > 0)[b.sector]
-    signal = np.where(cutting,
-                      OWN_EXPERIENCE_WEIGHT * b.punished + (1 - OWN_EXPERIENCE_WEIGHT) * peer_rate,
-                      peer_rate)
-    b.belief += lr * (signal - b.belief)
+    fined_cutters = np.flatnonzero(b.punished & ~b.complying)  # a handful a month
+    fined = np.bincount(b.sector[fined_cutters], minlength=3)
+    peer_rate = np.divide(fined, cutters, out=np.zeros(3), where=cutters > 0)
+    peer = peer_rate[b.sector]
+    b.belief += lr * (peer - b.belief)
+    # corner-cutters weigh their own experience: OWN x (fined - peer rate) on top
+    cutting = np.flatnonzero(~b.complying)
+    b.belief[cutting] -= lr * OWN_EXPERIENCE_WEIGHT * peer[cutting]
+    b.belief[fined_cutters] += lr * OWN_EXPERIENCE_WEIGHT
 
 
 def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndarray:
@@ -85,7 +90,7 @@ def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndar
     return belief * sc.law.business_fine_yuan + disclosure_loss + damages + reputation
 
 
-def _revise_business_strategies(model: GovernanceModel) -> None:
+def _revise_business_strategies(model: GovernanceModel, comply_share: np.ndarray) -> None:
     b = model.businesses
     bs = model.scenario.businesses
     rng = model.rng
@@ -93,8 +98,6 @@ def _revise_business_strategies(model: GovernanceModel) -> None:
     if len(revising) == 0:
         return
     gain = b.cost_yuan[revising] - expected_loss_if_cutting(model, revising)
-    comply_share = np.bincount(b.sector, weights=b.complying, minlength=3) / np.maximum(
-        np.bincount(b.sector, minlength=3), 1)
     norm = bs.conformity * (2 * comply_share[b.sector[revising]] - 1)
     p_cut = expit(gain / bs.choice_noise_yuan - norm)
     b.complying[revising] = rng.random(len(revising)) >= p_cut
