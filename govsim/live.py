@@ -200,13 +200,7 @@ def _cluster_positions(groups: list[np.ndarray], edges: np.ndarray,
 
 def latest_batches(model: GovernanceModel) -> Batches | None:
     """The batches tested in the month just simulated (their reports may still be on the way)."""
-    month = model.steps
-    if model.pending_reports and model.pending_reports[-1].month == month:
-        return model.pending_reports[-1]
-    arrived = model.arrived_reports
-    if arrived is not None and arrived.month == month:
-        return arrived
-    return None
+    return model.tested_this_month
 
 
 def sampled_tests(model: GovernanceModel, sample: ViewSample) -> list[tuple[int, int, str]]:

@@ -37,6 +37,8 @@ class GovernanceModel(mesa.Model):
 
     Attributes:
         businesses, consumers, agencies: array state (:mod:`govsim.state`).
+        tested_this_month: the batches sampled and tested this month.
+        arrived_reports: the reports that reached the regulator this month (or None).
         regulator: the :class:`Regulator` agent.
         events: recent notable events, newest last, as ``(month, text)``.
         datacollector: a Mesa DataCollector with the columns of :mod:`govsim.metrics`.
@@ -56,6 +58,7 @@ class GovernanceModel(mesa.Model):
         self.consumers = init_consumers(sc, adjacency)
         self.pending_reports: deque[Batches] = deque()
         self.arrived_reports: Batches | None = None
+        self.tested_this_month: Batches | None = None
         self.last_false_found = np.zeros(self.agencies.count, dtype=np.int64)
         self.last_false_reports = np.zeros(self.agencies.count, dtype=np.int64)
         self.last_backchecks = np.zeros(self.agencies.count, dtype=np.int64)

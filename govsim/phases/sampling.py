@@ -28,6 +28,7 @@ def sample_and_test(model: GovernanceModel) -> None:
         agency = _agency_chosen_by_business(model, business)
     batches = test(model, business, agency)
     model.agencies.tested = np.bincount(batches.agency, minlength=model.agencies.count)
+    model.tested_this_month = batches
     model.pending_reports.append(batches)
     fees = float(batches.price_yuan.sum())
     paid_by = "budget_spent" if model.scenario.procurement.payer == "government" else \
