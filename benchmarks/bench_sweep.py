@@ -11,9 +11,10 @@ back-check rate, 5 replicates, 60 months). The same 200 (parameters, seed) pairs
 - by ``mesa.batch_run`` with 1 and 2 processes, through a thin ``mesa.Model`` wrapper.
 
 Targets (issue 4): 2 workers at least 1.7x one worker; runner overhead under 10% of the
-bare model time; faster than ``mesa.batch_run`` on the same work. Wall-clock figures on a
-shared machine are noisy: the load average is printed with them, and ``--repeat`` keeps the
-best of several rounds.
+bare model time; faster than ``mesa.batch_run`` on the same work. For the first, the script
+also measures the machine's own ceiling: two warm processes running bare loops side by side
+against one alone. Wall-clock figures on a shared machine are noisy: the load average is
+printed with them, and ``--repeat`` keeps the best of several rounds.
 
 Usage::
 
@@ -91,6 +92,30 @@ def bare(runs, months: int, frozen: bool = False) -> tuple[float, list]:
         gc.unfreeze()
 
 
+def _timed_loop(runs, months: int) -> float:
+    start = time.perf_counter()
+    for params, seed in runs:
+        govsim.run(BASE.with_overrides({**params, "run.months": months}), seed=seed)
+    return time.perf_counter() - start
+
+
+def parallel_capacity(runs, months: int) -> float:
+    """How much faster two processes run the model than one, on this machine now: two warm
+    processes run bare loops alone, then side by side. The ceiling of any 2-worker runner
+    (a numpy-heavy model shares caches and memory bandwidth, and a shared machine's other
+    load takes its part)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    sample = runs[:20]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        list(pool.map(_timed_loop, [sample[:2]] * 2, [months] * 2))  # warm both
+        alone = pool.submit(_timed_loop, sample, months).result()
+        side_by_side = list(pool.map(_timed_loop, [sample] * 2, [months] * 2))
+    return 2 * alone / max(side_by_side)
+
+
 def runner(exp, workers: int) -> tuple[float, Path]:
     from govsim.sweep import run_sweep
     from govsim.sweep.executors import make_executor
@@ -128,7 +153,9 @@ def main() -> None:
           f"{BASE.consumers.count:,} consumers; {os.cpu_count()} cores; "
           f"load average {os.getloadavg()[0]:.2f}")
     best: dict[str, float] = {}
+    capacity = 0.0
     for _ in range(args.repeat):
+        capacity = max(capacity, parallel_capacity(runs, args.months))
         timings = {}
         timings["bare loop (1 process)"], results = bare(runs, args.months)
         timings["bare loop, GC frozen"], _ = bare(runs, args.months, frozen=True)
@@ -144,7 +171,8 @@ def main() -> None:
     t_bare, t_frozen, t1, t2 = (best["bare loop (1 process)"], best["bare loop, GC frozen"],
                                 best["runner --workers 1"], best["runner --workers 2"])
     b1, b2 = best["mesa.batch_run, 1 process"], best["mesa.batch_run, 2 processes"]
-    print(f"  speed-up, 2 workers vs 1:      {t1 / t2:.2f}x   (target >= 1.7x)")
+    print(f"  speed-up, 2 workers vs 1:      {t1 / t2:.2f}x   (target >= 1.7x; this machine "
+          f"runs 2 bare model loops side by side at {capacity:.2f}x one, the ceiling)")
     print(f"  runner overhead vs bare model: {100 * (t1 / t_frozen - 1):+.1f}% against the "
           f"GC-frozen loop, {100 * (t1 / t_bare - 1):+.1f}% against the plain loop  "
           "(target < 10%)")

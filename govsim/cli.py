@@ -144,8 +144,8 @@ def _add_sweep(sub) -> None:
                    help="discard the results already in --out and start again (needed when "
                         "the experiment file changed)")
     p.add_argument("--chunk-size", type=int, metavar="RUNS",
-                   help="runs sent to a worker at once (default: about 8 chunks per worker, "
-                        "at most 100 runs)")
+                   help="runs sent to a worker and written at once (default: large chunks "
+                        "first, single runs at the end, at most 100)")
     p.set_defaults(handler=cmd_sweep)
 
 

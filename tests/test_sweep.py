@@ -1,12 +1,13 @@
 """The experiment runner: resume after SIGKILL, executor equivalence, faults, Sobol accuracy.
 
-Runs are tiny (12 months, 500 consumers, 300 businesses) so the file stays quick on a busy machine; no
-test compares against numbers of the model (it is being calibrated): runs are compared with
-runs.
+Runs are tiny (12 months, 500 consumers, 300 businesses) so the file stays quick on a busy
+machine; no test compares against numbers of the model (it is being calibrated): runs are
+compared with runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -42,6 +43,7 @@ FIXED = """
 GRID = TINY + """
 design = "grid"
 replicates = 2
+outcomes = ["compliance_rate", "illness_cases", "public_trust"]
 """ + FIXED + """
 [parameters]
 "budget.annual_yuan" = { levels = [200000.0, 800000.0] }
@@ -109,10 +111,8 @@ outputs = "series"
 
 
 def _kill_group(pgid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def test_running_again_skips_finished_runs(tmp_path, capsys):
@@ -123,7 +123,7 @@ def test_running_again_skips_finished_runs(tmp_path, capsys):
     parts = {p.name: p.stat().st_mtime_ns for p in part_files(out)}
     capsys.readouterr()
     assert sweep(exp, "--workers", "1", "--out", out) == 0
-    assert "0 runs in" in capsys.readouterr().out
+    assert "nothing to run, all 24 runs were already done" in capsys.readouterr().out
     assert {p.name: p.stat().st_mtime_ns for p in part_files(out)} == parts
     pd.testing.assert_frame_equal(read_results(out), first)
 
@@ -208,8 +208,27 @@ x = { range = [0.0, 39.0], steps = 40 }
 # --- faults ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
+def test_a_local_worker_that_dies_has_its_chunks_sent_again(tmp_path):
+    marker = tmp_path / "crashed"
+    exp = write(tmp_path, f"""
+model = "govsim.sweep.toys:crash_once"
+design = "grid"
+[fixed]
+marker = "{marker}"
+[parameters]
+x = {{ range = [0.0, 7.0], steps = 8 }}
+""")
+    out = tmp_path / "out"
+    assert sweep(exp, "--workers", "2", "--chunk-size", "1", "--out", out) == 0
+    assert marker.exists()  # a worker did die
+    data = read_results(out)
+    assert list(data["run_id"]) == list(range(8)) and (data["status"] == "ok").all()
+    assert np.array_equal(data["y"].to_numpy(), data["x"].to_numpy())
+
+
 def test_a_failing_run_is_recorded_and_the_sweep_completes(tmp_path, capsys):
-    exp = write(tmp_path, TINY + f"""
+    exp = write(tmp_path, TINY + """
 model = "govsim.sweep.toys:govsim_with_fault"
 design = "grid"
 replicates = 2
@@ -270,6 +289,7 @@ def test_grid_analysis_writes_heatmaps_tables_and_report(tmp_path):
     names = {p.name for p in result.files}
     assert {"means_by_level.csv", "point_means.csv", "analysis.md"} <= names
     assert "heatmaps__budget.annual_yuan__performance.backcheck_rate.png" in names
+    assert "noise.csv" in names  # replicated: the seed-noise diagnostic
     levels = pd.read_csv(out / "analysis" / "means_by_level.csv")
     budget = levels[(levels.parameter == "budget.annual_yuan") &
                     (levels.outcome == "compliance_rate")]

@@ -14,6 +14,8 @@
   ``sobol_<outcome>.png``.
 - morris: ``morris.csv`` with mu, mu*, its 95% half-width and sigma, and
   ``morris_<outcome>.png``.
+- ``noise.csv`` (replicated designs): the share of each outcome's variance that is
+  run-to-run noise, for single runs and for replicate means.
 - ``analysis.md``: a short report of the above.
 
 Sensitivity indices are computed on the replicate means of each design point: averaging
@@ -94,6 +96,10 @@ def analyze(directory: str | Path) -> Analysis:
     for outcome in outcomes:
         result.files.append(_plot_main_effects(levels, names, outcome, out))
     sections = [_md_header(manifest, counts, outcomes)]
+    noise = noise_shares(ok, outcomes)
+    if not noise.empty:
+        result.files.append(_write_csv(noise, out / "noise.csv", index=False))
+        sections.append(_md_noise(noise))
     kind = manifest["design"]
     if kind == "sobol":
         sections.append(_sobol(points, manifest, names, outcomes, out, result.files))
@@ -187,7 +193,8 @@ def _levels_of(column: pd.Series, manifest: dict, name: str) -> tuple[pd.Series,
     edges = np.geomspace(low, high, BINS + 1) if log else np.linspace(low, high, BINS + 1)
     index = np.clip(np.searchsorted(edges, column.to_numpy(float), side="right") - 1,
                     0, BINS - 1)
-    labels = [f"{_label(edges[i])}-{_label(edges[i + 1])}" for i in range(BINS)]
+    labels = [f"[{_label(edges[i])}, {_label(edges[i + 1])}{']' if i == BINS - 1 else ')'}"
+              for i in range(BINS)]
     return (pd.Series([labels[i] for i in index], index=column.index, name="level"),
             pd.Series(index, index=column.index, name="order"))
 
@@ -207,6 +214,47 @@ def _label(value) -> str:
             return f"{value:,.0f}"
         return f"{value:.4g}"
     return str(value)
+
+
+def noise_shares(ok: pd.DataFrame, outcomes: list) -> pd.DataFrame:
+    """How much of each outcome's variance is run-to-run (seed) noise.
+
+    ``run_share``: mean variance between replicates of a point over the variance of all
+    runs. ``mean_share``: the same for replicate means (noise variance / replicates), which
+    is what the sensitivity indices see. Needs points with at least two replicates.
+    """
+    sizes = ok.groupby("point_id").size()
+    replicated = ok[ok["point_id"].isin(sizes[sizes > 1].index)]
+    if replicated.empty:
+        return pd.DataFrame()
+    per_point = replicated.groupby("point_id")
+    replicates = float(sizes[sizes > 1].mean())
+    rows = []
+    for outcome in outcomes:
+        within = float(per_point[outcome].var(ddof=1).mean())
+        means = ok.groupby("point_id")[outcome].mean()
+        total_runs = float(ok[outcome].var(ddof=1))
+        total_means = float(means.var(ddof=1)) if len(means) > 1 else float("nan")
+        rows.append({"outcome": outcome, "run_share": _ratio(within, total_runs),
+                     "mean_share": _ratio(within / replicates, total_means)})
+    return pd.DataFrame(rows)
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 and not math.isnan(b) else float("nan")
+
+
+def _md_noise(noise: pd.DataFrame) -> str:
+    lines = ["## Run-to-run noise",
+             "Share of each outcome's variance due to the seed alone (between replicates of "
+             "the same point): of single runs, and of the replicate means the indices and "
+             "tables use. Above about 0.2 for the means, differences between points are "
+             "partly dice: add replicates before reading small effects (and Sobol ST near "
+             "or above 1 is a symptom).", "",
+             "| outcome | of a run | of a point mean | |", "|---|---:|---:|---|"]
+    lines += [f"| `{r.outcome}` | {r.run_share:.2f} | {r.mean_share:.2f} | "
+              f"{'**noisy**' if r.mean_share > 0.2 else ''} |" for r in noise.itertuples()]
+    return "\n".join(lines)
 
 
 # --- sensitivity ------------------------------------------------------------------------
@@ -265,6 +313,9 @@ def _sobol(points: pd.DataFrame, manifest: dict, names: list, outcomes: list, ou
             f"bootstrap half-widths ({NUM_RESAMPLES} resamples), from "
             f"N = {manifest['samples']} base samples over the unit-scaled parameters. "
             "Parameters are sorted by ST; ST well above S1 means interactions."]
+    if second:
+        text.append("Second-order indices (S2, the share due to each pair's interaction): "
+                    "`sobol_second_order.csv`.")
     text += notes
     for outcome, group in table.groupby("outcome", sort=False):
         group = group.sort_values("ST", ascending=False)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -98,15 +100,16 @@ class ProcessExecutor(Executor):
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(self.slots, mp_context=context,
                                          initializer=init_worker, initargs=(os.getpid(),))
-        # Start every worker now, so their import overlaps with the parent's planning.
+        # The pool starts workers lazily, one per submitted task: start them all now, so
+        # they import govsim side by side while the first chunks are being prepared.
         for _ in range(self.slots):
             self._pool.submit(ready)
 
     def _stop(self) -> None:
         """Stop the workers now. After the last chunk they are idle; after an interruption
         or an error, their chunks would not be written anyway. Terminating them (as
-        ``multiprocessing.Pool`` does on exit) spares a second of interpreter tear-down per
-        worker; ProcessPoolExecutor has no public way to do it."""
+        ``multiprocessing.Pool`` does on exit) spares waiting for their interpreters to tear
+        down (0.3-2 s measured); ProcessPoolExecutor has no public way to do it."""
         pool, self._pool = self._pool, None
         processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
@@ -118,37 +121,48 @@ class ProcessExecutor(Executor):
     def map(self, tasks: Iterator[ChunkTask]) -> Iterator[Finished]:
         tasks = iter(tasks)
         pending: dict[Future, ChunkTask] = {}
+        again: deque[ChunkTask] = deque()  # chunks of dead workers, to send first
         window = 2 * self.slots  # one running and one queued per worker
         while True:
-            while len(pending) < window and (task := next(tasks, None)) is not None:
-                pending[self._pool.submit(run_chunk, task)] = task
+            while len(pending) < window:
+                task = again.popleft() if again else next(tasks, None)
+                if task is None:
+                    break
+                try:
+                    pending[self._pool.submit(run_chunk, task)] = task
+                except BrokenProcessPool:  # a worker died since the last wait
+                    again.appendleft(task)
+                    self._recover(pending, again)
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            lost: list[ChunkTask] = []
+            broken = False
             for future in done:
                 task = pending.pop(future)
                 error = future.exception()
                 if error is None:
                     yield task, future.result()
                 elif isinstance(error, BrokenProcessPool):
-                    lost.append(task)
+                    again.append(task)
+                    broken = True
                 else:  # run_chunk records model errors itself; this is a bug or bad task
                     raise SweepError(f"chunk {task.key} could not run: "
                                      f"{type(error).__name__}: {error}") from error
-            if lost:
-                lost += pending.values()
-                pending.clear()
-                self._restart(lost)
-                for task in lost:
-                    pending[self._pool.submit(run_chunk, task)] = task
+            if broken:
+                self._recover(pending, again)
 
-    def _restart(self, lost: list[ChunkTask]) -> None:
+    def _recover(self, pending: dict[Future, ChunkTask], again: deque[ChunkTask]) -> None:
+        """A worker died and the pool with it: start a new pool and send its unfinished
+        chunks again (they are pure, so running them twice is harmless)."""
+        again.extend(pending.values())
+        pending.clear()
         self._restarts += 1
         if self._restarts > MAX_POOL_RESTARTS:
             raise SweepError(f"local worker processes died {self._restarts} times (out of "
                              "memory?); finished chunks are saved, so run the same command "
                              "again to resume, perhaps with fewer --workers")
+        print(f"govsim: a worker process died; starting new workers and sending its "
+              f"{len(again)} unfinished chunks again", file=sys.stderr)
         self._stop()
         self._start()
 

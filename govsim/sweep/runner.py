@@ -69,9 +69,13 @@ class SweepReport:
 
     def text(self) -> str:
         """The end-of-sweep report."""
-        rate = f" ({self.ran / self.elapsed:.1f} runs/s)" if self.ran and self.elapsed else ""
-        lines = [f"sweep {self.name}: {self.ran} runs in {self.elapsed:.1f} s{rate} on "
-                 f"{self.executor}; {self.skipped} were already done"]
+        if self.ran:
+            rate = f" ({self.ran / self.elapsed:.1f} runs/s)" if self.elapsed else ""
+            lines = [f"sweep {self.name}: {self.ran} runs in {self.elapsed:.1f} s{rate} on "
+                     f"{self.executor}; {self.skipped} were already done"]
+        else:
+            lines = [f"sweep {self.name}: nothing to run, all {self.skipped} runs were "
+                     "already done"]
         done = self.skipped + self.ran
         lines.append(f"  {done} of {self.n_runs} runs finished, {done - self.failed_total} ok, "
                      f"{self.failed_total} failed")
@@ -102,7 +106,8 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path | None = None
         out: the sweep folder (default ``out/sweeps/<name>/``).
         executor: where to run (default: a local process per core).
         force: discard a previous sweep in ``out`` even if it is of another experiment.
-        chunk_size: runs per chunk (default: about 8 chunks per worker, at most 100 runs).
+        chunk_size: runs per chunk (default: guided, from large chunks down to single runs
+            at the end, at most :data:`MAX_CHUNK`).
         echo: called with a line of news (start, interruption); ``None`` is silent.
 
     Returns:

@@ -175,6 +175,8 @@ class SweepStore:
         what = {"experiment": "its settings", "scenario": "its base scenario",
                 "design": "the design drawn from it (another SciPy or SALib version?)"}
         changed = [text for key, text in what.items() if old.get(key) != prints[key]]
+        if len(changed) > 1:  # new settings or scenario explain a new design
+            changed = changed[:-1] if changed[-1] == what["design"] else changed
         finished = len(self.done_run_ids())
         return (f"{prepared.source} has changed since the sweep in {self.root} began "
                 f"(changed: {'; '.join(changed) or 'folder format'}); its {finished} finished "

@@ -9,12 +9,16 @@ chunks, executors, storage, analysis), selected with ``model = "govsim.sweep.toy
   :data:`FAULT_BUDGET` raises, to check that a failing run is recorded and the sweep goes on.
 - :func:`sleepy`: returns its input after sleeping, to make a sweep last (for the
   lost-worker test) without using the CPU.
+- :func:`crash_once`: kills its own worker process the first time it runs ``x = 3``, to
+  check that a local worker's death loses nothing.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from govsim.scenario import Scenario
@@ -58,4 +62,16 @@ def sleepy(params: dict[str, Any], seed: int, base: Scenario | None,
            series: bool) -> dict[str, float]:
     """y = x, after sleeping ``delay`` seconds."""
     time.sleep(params.get("delay", 0.0))
+    return {"y": float(params["x"])}
+
+
+@free_parameters("x", "marker", outputs=("y",))
+def crash_once(params: dict[str, Any], seed: int, base: Scenario | None,
+               series: bool) -> dict[str, float]:
+    """y = x; but with x = 3, the first call (no file at ``marker`` yet) creates the file and
+    kills the process it runs in, as an out-of-memory kill would."""
+    marker = Path(params["marker"])
+    if params["x"] == 3 and not marker.exists():
+        marker.touch()
+        os._exit(1)
     return {"y": float(params["x"])}
