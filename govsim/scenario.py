@@ -359,15 +359,19 @@ def resolve(name_or_path: str | Path) -> Path:
     Raises:
         ScenarioError: neither a file nor a bundled name.
     """
+    return resolve_file(name_or_path, bundled_scenarios(), "scenario", ScenarioError)
+
+
+def resolve_file(name_or_path: str | Path, bundled: dict[str, Path], kind: str,
+                 error: type[ScenarioError]) -> Path:
+    """A file from a path, or from the name of a bundled file of this ``kind``."""
     path = Path(name_or_path)
     if path.is_file():
         return path
-    bundled = bundled_scenarios()
     if str(name_or_path) in bundled:
         return bundled[str(name_or_path)]
     names = ", ".join(bundled) or "none found"
-    raise ScenarioError(f"{name_or_path}: no such scenario file, nor a bundled scenario "
-                        f"(bundled: {names})")
+    raise error(f"{name_or_path}: no such {kind} file, nor a bundled {kind} (bundled: {names})")
 
 
 def field_names() -> list[str]:

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from govsim.scenario import Scenario, ScenarioError, field_names, resolve
+from govsim.scenario import Scenario, ScenarioError, field_names, resolve, resolve_file
 from govsim.sweep.models import DEFAULT_MODEL, ModelInfo, load_model
 
 #: The experiments that ship with govsim (the repository's ``experiments/`` folder).
@@ -230,15 +230,7 @@ def resolve_experiment(name_or_path: str | Path) -> Path:
     Raises:
         ExperimentError: neither a file nor a bundled name.
     """
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    bundled = bundled_experiments()
-    if str(name_or_path) in bundled:
-        return bundled[str(name_or_path)]
-    names = ", ".join(bundled) or "none found"
-    raise ExperimentError(f"{name_or_path}: no such experiment file, nor a bundled experiment "
-                          f"(bundled: {names})")
+    return resolve_file(name_or_path, bundled_experiments(), "experiment", ExperimentError)
 
 
 def load_experiment(path: str | Path) -> Experiment:
