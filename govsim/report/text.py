@@ -14,26 +14,34 @@ SHORT = {"compliance_rate": "complying", "illness_cases": "ill / month",
          "public_trust": "trust", "budget_spent": "budget / month"}
 
 
-def _cell(c: Comparison, name: str, key: str, base: bool) -> str:
+def _cell(c: Comparison, name: str, key: str, base: bool) -> tuple[str, str]:
+    """(value, change from the baseline with its star); the baseline has no change."""
     row = c.stat(name, key)
     text = fmt.value(OUTCOME[key], row["mean"])
     if base:
-        return text
-    return f"{text} {fmt.effect(row)}{'*' if row['significant'] else ' '}"
+        return text, ""
+    return text, f"{fmt.effect(row)}{'*' if row['significant'] else ''}"
 
 
 def text_table(c: Comparison) -> str:
-    """An aligned plain-text table, baseline first."""
+    """An aligned plain-text table, baseline first: per outcome a value column (right-aligned)
+    and a change column (left-aligned), so numbers and changes line up in their own columns."""
     names = c.plan.names
     base = names[0]
-    grid = [["scenario", *(SHORT[k] for k in TEXT_OUTCOMES)]]
-    grid += [[n, *(_cell(c, n, k, n == base) for k in TEXT_OUTCOMES)] for n in names]
-    widths = [max(len(row[j]) for row in grid) for j in range(len(grid[0]))]
-    lines = []
-    for row in grid:
-        cells = [row[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(row[1:], widths[1:],
-                                                                        strict=True)]
-        lines.append("  ".join(cells))
+    cells = {n: [_cell(c, n, k, n == base) for k in TEXT_OUTCOMES] for n in names}
+    value_w = [max(len(cells[n][j][0]) for n in names) for j in range(len(TEXT_OUTCOMES))]
+    change_w = [max(len(cells[n][j][1]) for n in names) for j in range(len(TEXT_OUTCOMES))]
+    widths = [max(v + 1 + d, len(SHORT[k]))
+              for v, d, k in zip(value_w, change_w, TEXT_OUTCOMES, strict=True)]
+    name_w = max(len(n) for n in [*names, "scenario"])
+    header = "scenario".ljust(name_w) + "".join(
+        f"   {SHORT[k]:<{w}}" for k, w in zip(TEXT_OUTCOMES, widths, strict=True))
+    lines = [header.rstrip()]
+    for n in names:
+        row = n.ljust(name_w)
+        for (value, change), v, w in zip(cells[n], value_w, widths, strict=True):
+            row += f"   {f'{value:>{v}} {change}':<{w}}"
+        lines.append(row.rstrip())
     lines.insert(1, "-" * len(lines[0]))
     months = c.plan.baseline.run.months
     lines.append(f"\nMean of the last 12 of {months} months over {c.plan.replicates} replicates;"
