@@ -62,6 +62,7 @@ class GovernanceModel(mesa.Model):
         self.last_false_found = np.zeros(self.agencies.count, dtype=np.int64)
         self.last_false_reports = np.zeros(self.agencies.count, dtype=np.int64)
         self.last_backchecks = np.zeros(self.agencies.count, dtype=np.int64)
+        self.last_quota = np.zeros(self.agencies.count, dtype=np.int64)
         budget = sc.budget.annual_yuan
         if sc.budget.shock_month == 1:
             budget *= sc.budget.shock_factor
