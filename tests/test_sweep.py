@@ -141,6 +141,17 @@ def test_a_changed_experiment_is_refused_unless_forced(tmp_path, capsys):
     assert read_results(out)["seed"].iloc[0] == run_seed(12, 0)
 
 
+def test_a_changed_model_code_is_refused_unless_forced(tmp_path, capsys, monkeypatch):
+    exp = write(tmp_path, GRID)
+    out = tmp_path / "out"
+    assert sweep(exp, "--workers", "1", "--out", out) == 0
+    monkeypatch.setattr("govsim.sweep.storage.model_code_fingerprint", lambda: "edited-model")
+    capsys.readouterr()
+    assert sweep(exp, "--workers", "1", "--out", out) == 2
+    assert "the model's code" in capsys.readouterr().err
+    assert sweep(exp, "--workers", "1", "--out", out, "--force") == 0
+
+
 def test_editing_only_the_description_keeps_the_results(tmp_path):
     exp = write(tmp_path, GRID)
     out = tmp_path / "out"

@@ -173,6 +173,7 @@ class SweepStore:
     def _changed_message(self, prepared: Prepared, manifest: dict, prints: dict) -> str:
         old = manifest.get("fingerprint", {})
         what = {"experiment": "its settings", "scenario": "its base scenario",
+                "model": "the model's code (govsim/model.py, phases, ...)",
                 "design": "the design drawn from it (another SciPy or SALib version?)"}
         changed = [text for key, text in what.items() if old.get(key) != prints[key]]
         if len(changed) > 1:  # new settings or scenario explain a new design
@@ -228,15 +229,33 @@ class SweepStore:
 # --- fingerprints and versions ----------------------------------------------------------
 
 
+#: The source files whose code decides a run's numbers (the browser app, the reports and
+#: the runner do not).
+MODEL_SOURCES = ("model.py", "agents.py", "state.py", "network.py", "metrics.py", "run.py",
+                 "scenario.py", "phases/*.py")
+
+
 def fingerprints(prepared: Prepared, design: Design) -> dict[str, str]:
     """Hashes of what determines the runs: the experiment's settings (not its name,
-    description or outcomes), the base scenario, and the design table."""
+    description or outcomes), the base scenario, the design table and the model's code."""
     settings = prepared.experiment.model_dump(exclude={"name", "description", "outcomes"})
     scenario = (prepared.base.model_dump(exclude={"name", "description"})
                 if prepared.base is not None else None)
     return {"experiment": _hash(json.dumps(settings, sort_keys=True, default=str)),
             "scenario": _hash(json.dumps(scenario, sort_keys=True, default=str)),
-            "design": _hash(design.table().to_csv(index=False))}
+            "design": _hash(design.table().to_csv(index=False)),
+            "model": model_code_fingerprint()}
+
+
+def model_code_fingerprint() -> str:
+    """A hash of the model's source code, so a resume never mixes runs of two models."""
+    package = Path(__file__).resolve().parent.parent
+    files = sorted(f for pattern in MODEL_SOURCES for f in package.glob(pattern))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _hash(text: str) -> str:
