@@ -65,14 +65,12 @@ def _add_run(sub) -> None:
 
 
 def cmd_run(args) -> int:
-    from govsim.output import run_with_progress, write_run
+    # imported here so that `govsim --help` and bad input answer without loading the model
+    from govsim.output import run_with_progress, summary_table, write_run
 
     scenario = load_scenario(args.scenario, args.set, args.months)
     result = run_with_progress(scenario, args.seed)
-    out = args.out or Path("out") / scenario.name
-    files = write_run(result, out)
-    from govsim.output import summary_table
-
+    files = write_run(result, args.out or Path("out") / scenario.name)
     print(summary_table(result))
     print(f"\nwrote {', '.join(str(f) for f in files)}")
     return 0
