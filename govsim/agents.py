@@ -81,7 +81,7 @@ class TestingAgency(_Handle):
 
     @property
     def blacklisted(self) -> bool:
-        return bool(self.model.agencies.blacklisted_until[self.index] > self.model.steps)
+        return not self.model.agencies.open_to_bid(self.model.steps)[self.index]
 
 
 class FoodBusiness(_Handle):
@@ -113,8 +113,7 @@ class FoodBusiness(_Handle):
 
     @property
     def sales_yuan(self) -> float:
-        b = self.model.businesses
-        return float(b.revenue_yuan[self.index] * b.demand[self.index])
+        return float(self.model.businesses.sales_yuan()[self.index])
 
 
 class Consumer(_Handle):

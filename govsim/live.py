@@ -336,7 +336,7 @@ def _draw_businesses(ax, model: GovernanceModel, sample: ViewSample) -> None:
     b = model.businesses
     ids = sample.businesses
     xy = sample.business_xy
-    sales = b.revenue_yuan[ids] * b.demand[ids]
+    sales = b.sales_yuan()[ids]
     size = 8 + 45 * np.clip(sales / max(np.median(b.revenue_yuan), 1.0), 0.1, 3.0)
     colour = np.where(b.complying[ids], COMPLYING, CUTTING)
     ax.scatter(xy[:, 0], xy[:, 1], s=size, c=colour, edgecolors="white", linewidths=0.4,
@@ -357,7 +357,7 @@ def _draw_agencies(ax, model: GovernanceModel, sample: ViewSample) -> None:
     ag = model.agencies
     quota = ag.quota.astype(float)
     top = max(quota.max(), 1.0)
-    blacklisted = ag.blacklisted_until > model.steps
+    blacklisted = ~ag.open_to_bid(model.steps)
     checked = np.asarray(model.last_backchecks) > 0
     colour = np.where(blacklisted, BLACKLISTED, np.where(quota > 0, CONTRACT, IDLE))
     xy = sample.agency_xy

@@ -67,7 +67,7 @@ def compute(model: GovernanceModel, previous: dict | None) -> dict[str, float]:
     row["step"] = model.steps
     row.update(_report_rates(model, previous))
     row["public_trust"] = float(model.consumers.trust.mean())
-    active = ag.blacklisted_until <= model.steps
+    active = ag.open_to_bid(model.steps)
     row["agency_score_mean"] = float(ag.score[active].mean()) if active.any() else 0.0
     row["false_reports_found"] = float(model.last_false_found.sum())
     row["annual_budget_yuan"] = float(t["annual_budget_yuan"])  # in force during the month

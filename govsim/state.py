@@ -40,6 +40,10 @@ class BusinessState:
     def count(self) -> int:
         return len(self.sector)
 
+    def sales_yuan(self) -> np.ndarray:
+        """This month's sales: normal sales times the demand left after lost reputation."""
+        return self.revenue_yuan * self.demand
+
 
 @dataclass
 class ConsumerState:
@@ -82,6 +86,10 @@ class AgencyState:
     @property
     def count(self) -> int:
         return len(self.sensitivity)
+
+    def open_to_bid(self, month: int) -> np.ndarray:
+        """Agencies not blacklisted in ``month``."""
+        return self.blacklisted_until <= month
 
 
 @dataclass

@@ -28,7 +28,7 @@ TRUST_COMPLAINT_SLOPE = 2.0  # log-odds per unit of trust above its initial leve
 def market_shares(model: GovernanceModel) -> np.ndarray:
     """Each business's share of purchases this month."""
     b = model.businesses
-    sales = b.revenue_yuan * b.demand
+    sales = b.sales_yuan()
     return sales / sales.sum()
 
 

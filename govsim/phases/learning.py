@@ -67,7 +67,7 @@ def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndar
     """Expected monthly loss from cutting corners (yuan) of businesses ``who``, by belief."""
     b = model.businesses
     sc = model.scenario
-    all_sales = b.revenue_yuan * b.demand
+    all_sales = b.sales_yuan()
     sales = all_sales[who]
     belief = b.belief[who]
     disclosure_loss = 0.0

@@ -82,7 +82,7 @@ def _update_scores(model: GovernanceModel, checks: np.ndarray, caught: np.ndarra
 def _blacklist(model: GovernanceModel, caught: np.ndarray) -> None:
     ag = model.agencies
     perf = model.scenario.performance
-    newly = (ag.strikes >= perf.blacklist_threshold) & (ag.blacklisted_until <= model.steps)
+    newly = (ag.strikes >= perf.blacklist_threshold) & ag.open_to_bid(model.steps)
     for a in np.flatnonzero(newly):
         ag.blacklisted_until[a] = model.steps + perf.blacklist_months
         ag.quota[a] = 0

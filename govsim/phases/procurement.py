@@ -41,7 +41,7 @@ def bid_prices(model: GovernanceModel) -> np.ndarray:
     bids the ceiling when its markup would take it over).
     """
     ag = model.agencies
-    rivals = max(int(np.count_nonzero(ag.blacklisted_until <= model.steps)) - 1, 1)
+    rivals = max(int(np.count_nonzero(ag.open_to_bid(model.steps))) - 1, 1)
     asked = ag.cost_yuan * (1.0 + ag.markup / np.sqrt(rivals))
     return np.minimum(asked, model.scenario.budget.cost_per_batch_yuan)
 
@@ -51,7 +51,7 @@ def eligible(model: GovernanceModel, prices: np.ndarray) -> np.ndarray:
     ag = model.agencies
     sc = model.scenario
     return ((ag.sensitivity >= sc.performance.min_sensitivity)
-            & (ag.blacklisted_until <= model.steps)
+            & ag.open_to_bid(model.steps)
             & (ag.cost_yuan < prices))  # nobody tests at a loss
 
 

@@ -70,7 +70,7 @@ def _agency_chosen_by_business(model: GovernanceModel, business: np.ndarray) -> 
     """Self-paid testing: corner-cutters seek lenient agencies, within capacity."""
     ag = model.agencies
     rng = model.rng
-    open_ = ag.blacklisted_until <= model.steps
+    open_ = ag.open_to_bid(model.steps)
     if not open_.any():
         return np.zeros(0, dtype=np.int64)
     cutting = ~model.businesses.complying[business]
