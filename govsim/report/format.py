@@ -94,12 +94,6 @@ def effect_interval(row: pd.Series) -> str:
     return f"{bound(fmt, lo)} to {bound(fmt, hi)}{effect_unit(o, row)}"
 
 
-def absolute_change(row: pd.Series) -> str:
-    """The difference in the outcome's own unit, e.g. ``+45,000`` yuan."""
-    o = OUTCOME[row["outcome"]]
-    return NA if _missing(row["diff"]) else signed(o.fmt, row["diff"])
-
-
 #: How each significant direction is marked, with its meaning.
 MARKS = {
     "better": ("better", "significantly better than the baseline"),
