@@ -197,7 +197,7 @@ def model_params(scenario: Scenario, scenario_name: str, seed: int) -> dict:
 
 def run_summary(model: LiveModel) -> str:
     """One line of what the running model was built with, in the levers' units."""
-    flat = model.scenario.flat()
+    flat = model.params.flat()
     parts = [f"{model.scenario_name}", f"seed {model.seed_value}"]
     for lever in LEVERS:
         value = flat[lever.field]

@@ -36,6 +36,8 @@ class GovernanceModel(mesa.Model):
         seed: seed of the model's one random generator (``self.rng``).
 
     Attributes:
+        params: the scenario in force (named ``params``, not ``scenario``, because Mesa 3.5
+            reserves ``Model.scenario`` for its own scenario object).
         businesses, consumers, agencies: array state (:mod:`govsim.state`).
         tested_this_month: the batches sampled and tested this month.
         arrived_reports: the reports that reached the regulator this month (or None).
@@ -46,7 +48,7 @@ class GovernanceModel(mesa.Model):
 
     def __init__(self, scenario: Scenario | None = None, seed: int | None = None):
         super().__init__(rng=seed)
-        self.scenario = sc = scenario or Scenario()
+        self.params = sc = scenario or Scenario()
         self.people_per_consumer = sc.people_per_consumer
         self.events: deque[tuple[int, str]] = deque(maxlen=MAX_EVENTS)
         self.tally = metrics.new_tally()
@@ -90,7 +92,7 @@ class GovernanceModel(mesa.Model):
 
     def receive_reports(self) -> None:
         """Hand over the reports whose delay has passed."""
-        due = self.steps - self.scenario.system.report_delay_months
+        due = self.steps - self.params.system.report_delay_months
         self.arrived_reports = None
         if self.pending_reports and self.pending_reports[0].month <= due:
             self.arrived_reports = self.pending_reports.popleft()

@@ -23,7 +23,7 @@ def check_month(model: GovernanceModel) -> None:
     allowance = row["annual_budget_yuan"] / 12.0
     assert row["budget_spent"] <= allowance + 1e-6, "spent more than the month's budget"
     assert np.all(ag.tested <= ag.capacity_month), "an agency tested beyond its capacity"
-    if model.scenario.procurement.payer == "government":
+    if model.params.procurement.payer == "government":
         assert np.all(ag.tested <= model.last_quota), "an agency tested beyond its contract"
     assert row["batches_reported"] <= sum(ag.capacity_month)
     for column in RATE_COLUMNS:

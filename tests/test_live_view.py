@@ -138,7 +138,7 @@ def test_live_model_applies_levers_over_the_scenario(app):
     model = app.LiveModel(scenario="baseline", seed="7", budget=800, backcheck=5,
                           enforcement=90, business_fine=100, agency_fine=10, complaints=40,
                           reward=500, disclosure=True, agencies=7)
-    sc = model.scenario
+    sc = model.params
     assert sc.budget.annual_yuan == 800_000
     assert sc.performance.backcheck_rate == pytest.approx(0.05)
     assert sc.law.enforcement_probability == pytest.approx(0.9)
@@ -150,7 +150,7 @@ def test_live_model_applies_levers_over_the_scenario(app):
     assert sc.market.n_agencies == model.agencies.count == 7
     assert model.seed_value == 7 and model.view.agency_xy.shape == (7, 2)
     plain = app.LiveModel(scenario="baseline")
-    assert plain.scenario == Scenario.load(bundled_scenarios()["baseline"])
+    assert plain.params == Scenario.load(bundled_scenarios()["baseline"])
     assert app.parse_seed("not a number") == app.parse_seed("not a number")
 
 
@@ -169,7 +169,7 @@ def test_sliders_start_at_each_bundled_scenarios_values(app, name):
         assert lever.to_scenario(entry["value"]) == pytest.approx(flat[lever.field])
     rebuilt = app.LiveModel(scenario=name, **{k: params[k]["value"] for k in app.LEVERS_BY_NAME})
     for lever in app.LEVERS:
-        assert rebuilt.scenario.flat()[lever.field] == pytest.approx(flat[lever.field])
+        assert rebuilt.params.flat()[lever.field] == pytest.approx(flat[lever.field])
 
 
 def test_picker_offers_the_started_scenario_first(app, tmp_path, monkeypatch):

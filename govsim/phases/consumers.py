@@ -35,18 +35,18 @@ def market_shares(model: GovernanceModel) -> np.ndarray:
 def complaint_probability(model: GovernanceModel, trust: np.ndarray,
                           aware: np.ndarray) -> np.ndarray:
     """Chance an ill consumer complains: survey baseline, moved by reward, awareness, trust."""
-    p = model.scenario.participation
+    p = model.params.participation
     base = min(max(p.complaint_probability, 1e-9), 1 - 1e-9)
     logit = (math.log(base / (1 - base))
              + p.reward_effect * math.log1p(p.reward_yuan / 1000.0)
-             + TRUST_COMPLAINT_SLOPE * (trust - model.scenario.consumers.initial_trust)
+             + TRUST_COMPLAINT_SLOPE * (trust - model.params.consumers.initial_trust)
              + math.log(AWARE_COMPLAINT_ODDS) * aware)
     return expit(logit)
 
 
 def consume(model: GovernanceModel) -> None:
     """Purchases, illness, complaints and word of mouth for this month."""
-    sc = model.scenario
+    sc = model.params
     c = model.consumers
     b = model.businesses
     shares = market_shares(model)
@@ -76,7 +76,7 @@ def _fall_ill(model: GovernanceModel, risk_per_meal: float) -> np.ndarray:
     trust. Illness is rare, so draw candidates at the highest risk and thin them, which costs
     O(ill) instead of O(consumers) random numbers at city scale.
     """
-    sc = model.scenario
+    sc = model.params
     c = model.consumers
     max_meals = sc.consumers.meals_out_per_month
     log_safe = math.log1p(-min(risk_per_meal, 1.0 - 1e-12))  # log P(a meal is harmless)
@@ -116,7 +116,7 @@ def _draw_businesses(model: GovernanceModel, n: int,
 def _attribute_complaints(model: GovernanceModel, n_people: int, shares: np.ndarray,
                           source: np.ndarray) -> None:
     """Spread real complaints over businesses: the true source, or a place the person ate."""
-    attribution = model.scenario.participation.attribution_probability
+    attribution = model.params.participation.attribution_probability
     n_right = model.rng.binomial(n_people, attribution) if source.any() else 0
     complaints = np.zeros(len(shares))
     for weight, n in ((source, n_right), (shares, n_people - n_right)):
@@ -129,7 +129,7 @@ def _lose_reputation(model: GovernanceModel, ill_people: int, shares: np.ndarray
                      source: np.ndarray) -> None:
     """Customers made ill who know where they ate stay away and tell others: the business
     loses that share of its customers (demand recovers in the adaptation phase)."""
-    sc = model.scenario
+    sc = model.params
     known = model.rng.binomial(ill_people, sc.participation.attribution_probability)
     where, people = _draw_businesses(model, known, source)
     customers = sc.consumers.population * shares[where]
@@ -145,7 +145,7 @@ def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:
     on the whole network, so its cost follows the number of ill consumers.
     """
     c = model.consumers
-    wom = model.scenario.participation.word_of_mouth
+    wom = model.params.participation.word_of_mouth
     indptr, indices = c.neighbours.indptr, c.neighbours.indices
     starts = indptr[ill]
     lengths = indptr[ill + 1] - starts

@@ -21,7 +21,7 @@ DISRUPTION_RATE = 0.1  # monthly chance of a disruption at stability 0
 
 def disturb(model: GovernanceModel) -> None:
     """Start or end disruptions; apply a budget shock in its month."""
-    sc = model.scenario
+    sc = model.params
     reg = model.regulator
     month = model.steps
     if reg.disrupted_until <= month:

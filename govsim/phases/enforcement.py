@@ -26,7 +26,7 @@ def enforce(model: GovernanceModel) -> None:
     inspected = inspect_complaints(model)
     found = _inspection_findings(model, inspected)
     punished = confirm(model, found)
-    rewards = len(punished) * model.scenario.participation.reward_yuan
+    rewards = len(punished) * model.params.participation.reward_yuan
     model.tally["rewards_paid_yuan"] += rewards
 
 
@@ -42,12 +42,12 @@ def confirm(model: GovernanceModel, businesses: np.ndarray) -> np.ndarray:
     businesses = np.unique(businesses)
     model.tally["detected_violations"] += len(businesses)
     b.violations[businesses] += 1
-    p = model.scenario.law.enforcement_probability * model.regulator.capacity
+    p = model.params.law.enforcement_probability * model.regulator.capacity
     fined = businesses[model.rng.random(len(businesses)) < p]
     b.punished[fined] = True
-    model.tally["fines_collected"] += len(fined) * model.scenario.law.business_fine_yuan
+    model.tally["fines_collected"] += len(fined) * model.params.law.business_fine_yuan
     model.tally["businesses_fined"] += len(fined)
-    part = model.scenario.participation
+    part = model.params.participation
     if part.disclosure:  # results are published whether or not the fine follows
         b.demand[businesses] *= 1.0 - part.disclosure_demand_loss
     return fined
@@ -56,7 +56,7 @@ def confirm(model: GovernanceModel, businesses: np.ndarray) -> np.ndarray:
 def inspect_complaints(model: GovernanceModel) -> np.ndarray:
     """Inspect the most complained-about businesses, as far as staff capacity allows."""
     b = model.businesses
-    capacity = int(model.scenario.system.inspection_capacity * model.regulator.capacity)
+    capacity = int(model.params.system.inspection_capacity * model.regulator.capacity)
     complained = np.flatnonzero(b.complaints > 0)
     if len(complained) > capacity:
         # most complaints first; ties broken at random so no business id is favoured
@@ -70,5 +70,5 @@ def inspect_complaints(model: GovernanceModel) -> np.ndarray:
 def _inspection_findings(model: GovernanceModel, inspected: np.ndarray) -> np.ndarray:
     b = model.businesses
     at_fault = ~b.complying[inspected] | b.unsafe[inspected]
-    seen = model.rng.random(len(inspected)) < model.scenario.system.inspection_sensitivity
+    seen = model.rng.random(len(inspected)) < model.params.system.inspection_sensitivity
     return inspected[at_fault & seen]

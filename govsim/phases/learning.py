@@ -51,7 +51,7 @@ def _update_business_beliefs(model: GovernanceModel, cutters: np.ndarray) -> Non
     """Belief <- belief + rate x (signal - belief), where the signal is the sector's share of
     corner-cutters fined this month, mixed with their own fine for corner-cutters."""
     b = model.businesses
-    lr = model.scenario.businesses.belief_learning_rate
+    lr = model.params.businesses.belief_learning_rate
     fined_cutters = np.flatnonzero(b.punished & ~b.complying)  # a handful a month
     fined = np.bincount(b.sector[fined_cutters], minlength=3)
     peer_rate = np.divide(fined, cutters, out=np.zeros(3), where=cutters > 0)
@@ -66,7 +66,7 @@ def _update_business_beliefs(model: GovernanceModel, cutters: np.ndarray) -> Non
 def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndarray:
     """Expected monthly loss from cutting corners (yuan) of businesses ``who``, by belief."""
     b = model.businesses
-    sc = model.scenario
+    sc = model.params
     all_sales = b.sales_yuan()
     sales = all_sales[who]
     belief = b.belief[who]
@@ -92,7 +92,7 @@ def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndar
 
 def _revise_business_strategies(model: GovernanceModel, comply_share: np.ndarray) -> None:
     b = model.businesses
-    bs = model.scenario.businesses
+    bs = model.params.businesses
     rng = model.rng
     revising = np.flatnonzero(rng.random(b.count) < bs.revision_rate)
     if len(revising) == 0:
@@ -110,7 +110,7 @@ def _recover_demand(model: GovernanceModel) -> None:
 
 def _adapt_agencies(model: GovernanceModel) -> None:
     ag = model.agencies
-    sc = model.scenario
+    sc = model.params
     rate = sc.market.learning_rate
     # Discounted counts of own false reports and of those found, shrunk towards the announced
     # back-check risk: a ratio of a month's one or two false reports would swing wildly.
@@ -136,7 +136,7 @@ def _adapt_agencies(model: GovernanceModel) -> None:
 
 def _blacklist_loss(model: GovernanceModel, price: np.ndarray) -> np.ndarray:
     """Expected profit lost to a blacklisting, per false report found."""
-    perf = model.scenario.performance
+    perf = model.params.performance
     if not perf.blacklist:
         return np.zeros_like(price)
     ag = model.agencies
@@ -146,7 +146,7 @@ def _blacklist_loss(model: GovernanceModel, price: np.ndarray) -> np.ndarray:
 
 def _update_trust(model: GovernanceModel) -> None:
     c = model.consumers
-    sc = model.scenario
+    sc = model.params
     t0 = sc.consumers.initial_trust
     # Every update below moves trust towards a value in [0, 1] (or scales it down by at most
     # its whole value), so trust stays in [0, 1] without clipping. In place: 20,000+ values.

@@ -36,22 +36,22 @@ def manage_performance(model: GovernanceModel) -> None:
                                            minlength=ag.count)
     checked = _choose_backchecks(model, len(reports))
     found = checked & reports.false_report & (
-        model.rng.random(len(reports)) < model.scenario.performance.backcheck_sensitivity)
+        model.rng.random(len(reports)) < model.params.performance.backcheck_sensitivity)
     checks = np.bincount(reports.agency[checked], minlength=ag.count)
     caught = np.bincount(reports.agency[found], minlength=ag.count)
     model.last_backchecks, model.last_false_found = checks, caught
     model.tally["backchecks"] += int(checked.sum())
-    model.tally["budget_spent"] += checked.sum() * model.scenario.budget.cost_per_batch_yuan
+    model.tally["budget_spent"] += checked.sum() * model.params.budget.cost_per_batch_yuan
     _fine_agencies(model, reports, found)
     bought = found & reports.colluded & reports.unsafe
     confirm(model, reports.business[bought])
     _update_scores(model, checks, caught)
-    if model.scenario.performance.blacklist:
+    if model.params.performance.blacklist:
         _blacklist(model, caught)
 
 
 def _choose_backchecks(model: GovernanceModel, n: int) -> np.ndarray:
-    sc = model.scenario
+    sc = model.params
     wanted = model.rng.random(n) < sc.performance.backcheck_rate * model.regulator.capacity
     reserve = model.regulator.monthly_allowance_yuan * sc.budget.backcheck_share
     affordable = int(reserve // sc.budget.cost_per_batch_yuan)
@@ -63,7 +63,7 @@ def _choose_backchecks(model: GovernanceModel, n: int) -> np.ndarray:
 
 
 def _fine_agencies(model: GovernanceModel, reports, found: np.ndarray) -> None:
-    law = model.scenario.law
+    law = model.params.law
     fines = law.agency_fine_multiple * reports.price_yuan[found]
     if law.agency_liability:
         fines = fines + law.business_fine_yuan * reports.colluded[found]
@@ -81,12 +81,12 @@ def _update_scores(model: GovernanceModel, checks: np.ndarray, caught: np.ndarra
 
 def _blacklist(model: GovernanceModel, caught: np.ndarray) -> None:
     ag = model.agencies
-    perf = model.scenario.performance
+    perf = model.params.performance
     newly = (ag.strikes >= perf.blacklist_threshold) & ag.open_to_bid(model.steps)
     for a in np.flatnonzero(newly):
         ag.blacklisted_until[a] = model.steps + perf.blacklist_months
         ag.quota[a] = 0
         ag.strikes[a] = 0
         model.log_event(f"agency {a} blacklisted for {perf.blacklist_months} months")
-    if newly.any() and model.scenario.procurement.payer == "government":
+    if newly.any() and model.params.procurement.payer == "government":
         tender(model)  # award the lost quota to the remaining agencies

@@ -21,14 +21,14 @@ def procure(model: GovernanceModel) -> None:
     """Run a tender when contracts expire (and at the start)."""
     month = model.steps
     model.tally["annual_budget_yuan"] = model.regulator.annual_budget_yuan
-    contract = model.scenario.performance.contract_months
+    contract = model.params.performance.contract_months
     if (month - 1) % contract == 0:
         tender(model)
 
 
 def purchase_money_yuan(model: GovernanceModel) -> float:
     """Monthly money for purchased tests: the allowance less the back-check reserve."""
-    share = model.scenario.budget.backcheck_share
+    share = model.params.budget.backcheck_share
     return model.regulator.monthly_allowance_yuan * (1.0 - share)
 
 
@@ -43,13 +43,13 @@ def bid_prices(model: GovernanceModel) -> np.ndarray:
     ag = model.agencies
     rivals = max(int(np.count_nonzero(ag.open_to_bid(model.steps))) - 1, 1)
     asked = ag.cost_yuan * (1.0 + ag.markup / np.sqrt(rivals))
-    return np.minimum(asked, model.scenario.budget.cost_per_batch_yuan)
+    return np.minimum(asked, model.params.budget.cost_per_batch_yuan)
 
 
 def eligible(model: GovernanceModel, prices: np.ndarray) -> np.ndarray:
     """Agencies that may win: qualified enough, not blacklisted, able to test at the price."""
     ag = model.agencies
-    sc = model.scenario
+    sc = model.params
     return ((ag.sensitivity >= sc.performance.min_sensitivity)
             & ag.open_to_bid(model.steps)
             & (ag.cost_yuan < prices))  # nobody tests at a loss
@@ -61,14 +61,14 @@ def tender(model: GovernanceModel) -> None:
     prices = bid_prices(model)
     ag.strikes[:] = 0
     ag.quota[:] = 0
-    if model.scenario.procurement.payer == "business":
+    if model.params.procurement.payer == "business":
         ag.price_yuan[:] = prices
         return
     ok = eligible(model, prices)
     if not ok.any():
         model.log_event("tender failed: no eligible agency bid")
         return
-    w = model.scenario.performance.quality_weight
+    w = model.params.performance.quality_weight
     quality = 0.5 * ag.sensitivity + 0.5 * ag.score
     score = (1 - w) * prices[ok].min() / prices + w * quality
     score[~ok] = -np.inf
@@ -99,4 +99,4 @@ def rescale_quotas(model: GovernanceModel) -> None:
 def monthly_batches_business_paid(model: GovernanceModel) -> int:
     """Batches businesses must buy per month under self-paid testing: the same volume the
     government's testing money would buy at the ceiling price, so the regimes compare."""
-    return int(purchase_money_yuan(model) // model.scenario.budget.cost_per_batch_yuan)
+    return int(purchase_money_yuan(model) // model.params.budget.cost_per_batch_yuan)

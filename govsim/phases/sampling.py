@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def sample_and_test(model: GovernanceModel) -> None:
     """Draw this month's samples, test them, and queue the reports."""
-    if model.scenario.procurement.payer == "government":
+    if model.params.procurement.payer == "government":
         agency = _agency_per_batch_contracted(model)
         business = choose_businesses(model, len(agency))
     else:
@@ -31,7 +31,7 @@ def sample_and_test(model: GovernanceModel) -> None:
     model.tested_this_month = batches
     model.pending_reports.append(batches)
     fees = float(batches.price_yuan.sum())
-    paid_by = "budget_spent" if model.scenario.procurement.payer == "government" else \
+    paid_by = "budget_spent" if model.params.procurement.payer == "government" else \
         "fees_paid_by_business_yuan"
     model.tally[paid_by] += fees  # paid per batch tested, at the contracted price
     model.tally["batches_tested"] += len(batches)
@@ -51,7 +51,7 @@ def choose_businesses(model: GovernanceModel, n: int) -> np.ndarray:
     rng = model.rng
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    strategy = model.scenario.system.sampling
+    strategy = model.params.system.sampling
     if strategy == "random":
         return rng.integers(0, b.count, n)
     if strategy == "risk_based":
@@ -119,8 +119,8 @@ def test(model: GovernanceModel, business: np.ndarray, agency: np.ndarray) -> Ba
     cutting = ~b.complying[business]
     # A client who pays the tester can always lean on it (Duflo et al. 2013): under self-paid
     # testing every corner-cutter asks for a pass, paying with its future custom.
-    offer = 1.0 if model.scenario.procurement.payer == "business" else \
-        model.scenario.businesses.bribe_propensity
+    offer = 1.0 if model.params.procurement.payer == "business" else \
+        model.params.businesses.bribe_propensity
     bribe_offered = cutting & (rng.random(n) < offer)
     colluded = bribe_offered & (rng.random(n) < ag.collude[agency])
     shirked = ~colluded & (rng.random(n) < ag.shirk[agency])
