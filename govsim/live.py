@@ -199,8 +199,9 @@ def _cluster_positions(groups: list[np.ndarray], edges: np.ndarray,
 
 
 def latest_batches(model: GovernanceModel) -> Batches | None:
-    """The batches tested in the month just simulated (their reports may still be on the way)."""
-    return model.tested_this_month
+    """The batches tested in the month just simulated (their reports may still be on the way);
+    None before the first month (the month before the run is not shown)."""
+    return model.tested_this_month if model.steps else None
 
 
 def sampled_tests(model: GovernanceModel, sample: ViewSample) -> list[tuple[int, int, str]]:

@@ -1,11 +1,13 @@
-"""The monthly figures of the contract, computed in one place.
+"""The monthly figures, computed in one place.
 
-Counts and money are per month and in real-world units (people, batches, yuan). Rates about
-reports (``sample_failure_rate``, ``detection_rate``, ``false_pass_rate``, ``collusion_rate``)
-are over the reports that reached the regulator this month. In a month with no report (the
-first month, or no contract) they are 0, since nothing was reported (``batches_reported``
-shows it); in a month whose reports hold no unsafe batch, ``detection_rate`` keeps its last
-value, as official statistics keep their latest figure.
+Counts and money are per month and in real-world units (people, batches, yuan). Figures
+``*_per_100k`` and ``batches_per_1000_people`` are per month per 100,000 (1,000) people, so
+districts of any size compare. Rates about reports (``sample_failure_rate``,
+``false_pass_rate``, ``collusion_rate``, the ``failure_rate_<sector>`` figures) are over the
+reports that reached the regulator this month, and missing (NaN) in a month with no such
+report: nothing was reported, which is not a rate of 0. ``detection_rate`` (the share of
+truly unsafe reported batches reported as failed) is over the last 12 months of reports,
+since a month's reports hold only a few unsafe batches; it is missing while they hold none.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from govsim.phases.enforcement import CHANNELS
+from govsim.state import SECTOR_NAMES
+
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
+
+DETECTION_WINDOW = 12  # months of reports behind detection_rate
 
 #: The contract's columns, in order (``step`` first).
 CONTRACT_COLUMNS = (
@@ -25,31 +32,49 @@ CONTRACT_COLUMNS = (
     "collusion_rate", "fines_collected", "budget_spent", "public_trust", "agency_score_mean",
 )
 
-#: Further columns, for reports and the browser view.
+#: Further columns, for reports, the browser view and calibration.
 EXTRA_COLUMNS = (
-    "unsafe_purchase_share", "batches_tested", "batches_reported", "backchecks",
-    "false_reports_found", "businesses_fined", "rewards_paid_yuan", "fees_recovered_yuan",
+    "unsafe_purchase_share", "illness_from_businesses", "illness_per_100k",
+    "complaints_per_100k",
+    "complaint_share_of_ill", "batches_tested", "batches_reported", "batches_per_1000_people",
+    *(f"failure_rate_{s}" for s in SECTOR_NAMES),
+    *(f"detected_by_{c}" for c in CHANNELS),
+    "complaint_inspections", "routine_inspections", "inspection_queue",
+    "complaints_followed_share", "investigations_waiting", "clusters_traced",
+    "outbreak_backchecks", "backchecks", "false_reports_found", "retests_requested",
+    "retests_overturned", "recalls", "recall_cost_yuan", "businesses_fined",
+    "businesses_published", "damages_claims", "damages_paid_yuan", "businesses_hit_by_claims",
+    "never_sampled_share", "testing_fees_yuan", "backcheck_cost_yuan", "rewards_paid_yuan",
+    "inspection_cost_yuan", "public_cost_yuan", "unspent_testing_yuan", "fees_recovered_yuan",
     "fees_paid_by_business_yuan", "annual_budget_yuan", "regulator_capacity",
-    "contracted_agencies", "blacklisted_agencies",
+    "contracted_agencies", "outside_agencies_contracted", "blacklisted_agencies",
 )
 
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 
-#: Columns that are fractions in [0, 1].
+#: Columns that are fractions in [0, 1] (or missing).
 RATE_COLUMNS = (
     "compliance_rate", "unsafe_share", "sample_failure_rate", "detection_rate",
     "false_pass_rate", "collusion_rate", "public_trust", "agency_score_mean",
-    "unsafe_purchase_share", "regulator_capacity",
+    "unsafe_purchase_share", "complaint_share_of_ill", "complaints_followed_share",
+    "never_sampled_share", "regulator_capacity", *(f"failure_rate_{s}" for s in SECTOR_NAMES),
 )
 
 #: Columns the phases tally during the month.
 _TALLIED = (
     "compliance_rate", "unsafe_share", "unsafe_purchase_share", "illness_cases",
-    "complaints", "inspections", "detected_violations", "fines_collected", "budget_spent",
-    "batches_tested", "backchecks", "businesses_fined", "rewards_paid_yuan",
-    "fees_recovered_yuan", "fees_paid_by_business_yuan")
+    "illness_from_businesses", "complaints",
+    "inspections", "detected_violations", "fines_collected", "budget_spent", "batches_tested",
+    "backchecks", "businesses_fined", "rewards_paid_yuan", "fees_recovered_yuan",
+    "fees_paid_by_business_yuan", *(f"detected_by_{c}" for c in CHANNELS),
+    "complaint_inspections", "routine_inspections", "inspection_queue",
+    "investigations_waiting", "clusters_traced", "outbreak_backchecks", "retests_requested",
+    "retests_overturned", "recalls", "recall_cost_yuan", "businesses_published",
+    "damages_claims", "damages_paid_yuan", "businesses_hit_by_claims", "backcheck_cost_yuan",
+)
 
-_REPORT_RATES = ("sample_failure_rate", "detection_rate", "false_pass_rate", "collusion_rate")
+_REPORT_RATES = ("sample_failure_rate", "false_pass_rate", "collusion_rate",
+                 *(f"failure_rate_{s}" for s in SECTOR_NAMES))
 
 
 def new_tally() -> defaultdict:
@@ -57,7 +82,12 @@ def new_tally() -> defaultdict:
     return defaultdict(float)
 
 
-def compute(model: GovernanceModel, previous: dict | None) -> dict[str, float]:
+def new_sector_tally() -> defaultdict:
+    """Per-sector counts of what businesses see happen to peers this month."""
+    return defaultdict(lambda: np.zeros(3))
+
+
+def compute(model: GovernanceModel) -> dict[str, float]:
     """This month's row of figures."""
     t = model.tally
     ag = model.agencies
@@ -65,31 +95,68 @@ def compute(model: GovernanceModel, previous: dict | None) -> dict[str, float]:
     for key in _TALLIED:
         row[key] = float(t[key])
     row["step"] = model.steps
-    row.update(_report_rates(model, previous))
+    row.update(_report_rates(model))
+    row.update(_per_capita(model, row))
+    row.update(_costs(model, row))
+    row["complaints_followed_share"] = float(t.get("complaints_followed_share", np.nan))
     row["public_trust"] = float(model.consumers.trust.mean())
-    active = ag.open_to_bid(model.steps)
-    row["agency_score_mean"] = float(ag.score[active].mean()) if active.any() else 0.0
+    active = ag.open_to_bid(model.steps) & ~ag.outside
+    row["agency_score_mean"] = float(ag.score[active].mean()) if active.any() else np.nan
     row["false_reports_found"] = float(model.last_false_found.sum())
+    row["never_sampled_share"] = float(np.count_nonzero(model.businesses.times_sampled == 0)
+                                       / model.businesses.count)
     row["annual_budget_yuan"] = float(t["annual_budget_yuan"])  # in force during the month
     row["regulator_capacity"] = model.regulator.capacity
     row["contracted_agencies"] = float(np.count_nonzero(ag.tested))
-    row["blacklisted_agencies"] = float(np.count_nonzero(~active))
+    row["outside_agencies_contracted"] = float(np.count_nonzero(ag.tested[ag.outside]))
+    row["blacklisted_agencies"] = float(np.count_nonzero(~ag.open_to_bid(model.steps)))
     return row
 
 
-def _report_rates(model: GovernanceModel, previous: dict | None) -> dict[str, float]:
+def _per_capita(model: GovernanceModel, row: dict) -> dict[str, float]:
+    per_100k = 100_000 / model.params.consumers.population
+    ill = row["illness_cases"]
+    return {
+        "illness_per_100k": ill * per_100k,
+        "complaints_per_100k": row["complaints"] * per_100k,
+        "complaint_share_of_ill": row["complaints"] / ill if ill > 0 else np.nan,
+        "batches_per_1000_people": row["batches_reported"] * per_100k / 100,
+    }
+
+
+def _costs(model: GovernanceModel, row: dict) -> dict[str, float]:
+    """Public money this month: testing fees, back-checks, rewards, inspectors' time."""
+    inspection_cost = (row["inspections"] + 0.5 * row["backchecks"]) \
+        * model.params.system.inspection_cost_yuan
+    return {
+        "testing_fees_yuan": row["budget_spent"] - row["backcheck_cost_yuan"],
+        "inspection_cost_yuan": inspection_cost,
+        "public_cost_yuan": row["budget_spent"] + row["rewards_paid_yuan"] + inspection_cost,
+        "unspent_testing_yuan": float(model.unspent_testing_yuan),
+    }
+
+
+def _report_rates(model: GovernanceModel) -> dict[str, float]:
     reports = model.arrived_reports
-    out = dict.fromkeys(_REPORT_RATES, 0.0)
-    out["detection_rate"] = (previous or {}).get("detection_rate", 0.0)
+    out = dict.fromkeys(_REPORT_RATES, np.nan)
     n = 0 if reports is None else len(reports)
     out["batches_reported"] = float(n)
-    if n == 0:
-        out["detection_rate"] = 0.0
-        return out
-    out["sample_failure_rate"] = np.count_nonzero(reports.failed) / n
-    out["false_pass_rate"] = np.count_nonzero(reports.false_report) / n
-    out["collusion_rate"] = np.count_nonzero(reports.colluded) / n
-    unsafe = np.count_nonzero(reports.unsafe)
-    if unsafe:
-        out["detection_rate"] = np.count_nonzero(reports.failed & reports.unsafe) / unsafe
+    if n:
+        stands = reports.failed & ~reports.overturned
+        out["sample_failure_rate"] = np.count_nonzero(stands) / n
+        out["false_pass_rate"] = np.count_nonzero(reports.false_report) / n
+        out["collusion_rate"] = np.count_nonzero(reports.colluded) / n
+        sector = model.businesses.sector[reports.business]
+        tested = np.bincount(sector, minlength=3)
+        failed = np.bincount(sector, weights=stands, minlength=3)
+        for s, name in enumerate(SECTOR_NAMES):
+            if tested[s]:
+                out[f"failure_rate_{name}"] = failed[s] / tested[s]
+        model.report_history.append((int(np.count_nonzero(reports.unsafe)),
+                                     int(np.count_nonzero(stands & reports.unsafe))))
+    else:
+        model.report_history.append((0, 0))
+    unsafe = sum(u for u, _ in model.report_history)
+    caught = sum(c for _, c in model.report_history)
+    out["detection_rate"] = caught / unsafe if unsafe else np.nan
     return out

@@ -15,12 +15,20 @@ from mesa.agent import AgentSet
 from govsim import metrics, network
 from govsim.agents import Consumer, FoodBusiness, Regulator, TestingAgency
 from govsim.phases.consumers import consume
+from govsim.phases.damages import claim_damages
 from govsim.phases.disturbances import disturb
-from govsim.phases.enforcement import enforce
-from govsim.phases.learning import adapt
+from govsim.phases.grading import grade_businesses
+from govsim.phases.inspections import (
+    follow_up_complaints,
+    inspect_routinely,
+    investigate_failures,
+    open_month,
+)
+from govsim.phases.learning import adapt, initial_beliefs
 from govsim.phases.performance import manage_performance
-from govsim.phases.procurement import procure
+from govsim.phases.procurement import procure, tender
 from govsim.phases.production import produce
+from govsim.phases.reports import act_on_reports
 from govsim.phases.sampling import sample_and_test
 from govsim.scenario import Scenario
 from govsim.state import Batches, init_agencies, init_businesses, init_consumers
@@ -52,7 +60,9 @@ class GovernanceModel(mesa.Model):
         self.people_per_consumer = sc.people_per_consumer
         self.events: deque[tuple[int, str]] = deque(maxlen=MAX_EVENTS)
         self.tally = metrics.new_tally()
+        self.seen = metrics.new_sector_tally()
         self.row: dict[str, float] | None = None
+        self.report_history: deque[tuple[int, int]] = deque(maxlen=metrics.DETECTION_WINDOW)
         self.businesses = init_businesses(sc, self.rng)
         self.agencies = init_agencies(sc, self.rng)
         adjacency = network.build(sc.participation.network, sc.consumers.count,
@@ -65,6 +75,13 @@ class GovernanceModel(mesa.Model):
         self.last_false_reports = np.zeros(self.agencies.count, dtype=np.int64)
         self.last_backchecks = np.zeros(self.agencies.count, dtype=np.int64)
         self.last_quota = np.zeros(self.agencies.count, dtype=np.int64)
+        self.investigations: deque[tuple[int, str]] = deque()  # failed samples to investigate
+        self.planned_batches = 0
+        self.unspent_testing_yuan = 0.0
+        self.aware_share = 0.0
+        self.ill_who_know = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        self.damages_paid_yuan = np.zeros(self.businesses.count)
+        self.reputation_loss_yuan = np.zeros(self.businesses.count)
         budget = sc.budget.annual_yuan
         if sc.budget.shock_month == 1:
             budget *= sc.budget.shock_factor
@@ -72,23 +89,44 @@ class GovernanceModel(mesa.Model):
         self.agency_agents = [TestingAgency(self, i) for i in range(self.agencies.count)]
         self.business_agents = [FoodBusiness(self, i) for i in range(self.businesses.count)]
         self._consumer_agents: dict[int, Consumer] = {}
+        self.beliefs = initial_beliefs(self)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in metrics.COLUMNS})
+        self._warm_start()
 
     def step(self) -> None:
         """One month, phase by phase."""
         self.tally = metrics.new_tally()
-        procure(self)             # 1. tender at contract expiry
-        produce(self)             # 2. businesses produce; some food is unsafe
-        sample_and_test(self)     # 3. agencies sample and test (or shirk, or collude)
-        self.receive_reports()    #    reports from earlier months arrive
-        consume(self)             # 4. purchases, illness, complaints, word of mouth
-        enforce(self)             # 5. confirmed violations are punished, complaints inspected
-        manage_performance(self)  # 6. back-checks, agency fines, scores, blacklist
-        adapt(self)               # 7. businesses, agencies and consumers learn
-        disturb(self)             # 8. disruptions and budget shocks
-        self.row = metrics.compute(self, self.row)
+        self.seen = metrics.new_sector_tally()
+        procure(self)              # 1. tender at contract expiry
+        grade_businesses(self)     #    risk grades and the sampling plan are published
+        produce(self)              # 2. businesses produce; some food is unsafe
+        sample_and_test(self)      # 3. agencies sample and test (or shirk, or collude)
+        self.receive_reports()     #    reports from earlier months arrive
+        consume(self)              # 4. purchases, illness, complaints, word of mouth
+        claim_damages(self)        #    ill consumers who know the source claim damages
+        open_month(self)           # 5. the inspectors' time for this month
+        act_on_reports(self)       #    re-tests, recalls, bulletin, follow-ups of failures
+        investigate_failures(self)  #    failed samples investigated and fined
+        manage_performance(self)   # 6. back-checks (traced clusters first), agency fines
+        follow_up_complaints(self)  # 7. complaints followed up, most pressing first
+        inspect_routinely(self)    #    routine inspections: the plan's share and time left
+        adapt(self)                # 8. businesses, agencies and consumers learn
+        disturb(self)              # 9. disruptions and budget shocks
+        self.row = metrics.compute(self)
         self.datacollector.collect(self)
+        if self.steps >= self.params.run.months:
+            self.running = False
+
+    def _warm_start(self) -> None:
+        """The district was buying tests before the run: the contract in force at month 1
+        was tendered, and the month before the run was sampled, so reports arrive from
+        month 1 (a run does not open with months that have no report)."""
+        tender(self)
+        grade_businesses(self)
+        produce(self)
+        sample_and_test(self)
+        self.businesses.times_sampled[:] = 0  # "never sampled" counts from the run's start
 
     def receive_reports(self) -> None:
         """Hand over the reports whose delay has passed."""

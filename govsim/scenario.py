@@ -81,7 +81,19 @@ class Law(_Section):
     """Penalties and how completely the law is enforced."""
 
     business_fine_yuan: float = Field(
-        50_000.0, ge=0.0, le=1e8, description="yuan: fine for a confirmed food-safety violation")
+        50_000.0, ge=0.0, le=1e8,
+        description="yuan: minimum fine for selling food that failed a test (the fine is this "
+                    "or fine_goods_multiple x the goods' value, whichever is larger)")
+    fine_goods_multiple: float = Field(
+        10.0, ge=0.0, le=100.0,
+        description="times the goods' value: fine for failed food when that exceeds the minimum")
+    inspection_fine_yuan: float = Field(
+        10_000.0, ge=0.0, le=1e8,
+        description="yuan: fine for a process violation found by an inspection")
+    retest_fee_yuan: float = Field(
+        1_000.0, ge=0.0, le=1e6,
+        description="yuan: fee for a re-test, paid by the business when the failure stands and "
+                    "by the first agency when it is overturned")
     agency_fine_multiple: float = Field(
         5.0, ge=0.0, le=100.0,
         description="times the fee: fine for a false report found by a back-check")
@@ -110,6 +122,12 @@ class Performance(_Section):
     blacklist_months: int = Field(
         36, ge=1, le=1200, description="months a blacklisted agency is excluded from tenders")
     contract_months: int = Field(12, ge=1, le=120, description="months: length of a contract")
+    trace_outbreaks: bool = Field(
+        True, description="a traced illness cluster at a business whose batch recently passed a "
+                          "test triggers a back-check of that report")
+    outbreak_lookback_months: int = Field(
+        3, ge=1, le=60, description="months: how far back a traced cluster reaches for a passed "
+                                   "report")
     min_sensitivity: float = _prob(
         0.0, "qualification floor: agencies less sensitive than this cannot bid")
 
@@ -122,8 +140,20 @@ class Market(_Section):
     sensitivity_qualified: float = _prob(0.95, "chance an honest test of a qualified agency "
                                                "detects unsafe food")
     sensitivity_unqualified: float = _prob(0.75, "the same for an agency that is not qualified")
+    specificity: float = _prob(
+        0.998, "chance an honest test of safe food passes it (else a false failure)")
     capacity_batches_per_year: int = Field(
         400, ge=1, le=1_000_000, description="batches/year one agency can test")
+    capacity_growth: float = Field(
+        0.5, ge=0.0, le=10.0,
+        description="fraction by which an agency can expand its capacity to take a larger contract")
+    outside_agencies: int = Field(
+        2, ge=0, le=20,
+        description="agencies from outside the district, invited when fewer than three local "
+                    "agencies can bid")
+    outside_price_premium: float = Field(
+        0.3, ge=0.0, le=5.0,
+        description="fraction above the tender ceiling that outside agencies charge per batch")
     cost_per_test_yuan: float = Field(
         450.0, ge=0.0, le=10_000.0, description="yuan/batch: an agency's real cost of a test")
     markup: float = Field(
@@ -146,9 +176,17 @@ class Participation(_Section):
     reward_effect: float = Field(
         0.5, ge=0.0, le=10.0,
         description="log-odds gain in complaining per log(1 + reward/1000 yuan)")
-    disclosure: bool = Field(False, description="publish violators (lowers their demand)")
+    disclosure: bool = Field(
+        False, description="actively publish every confirmed violator (online, at the door), "
+                           "not only the failed samples in the legal bulletin")
+    bulletin_reach: float = _prob(
+        0.1, "fraction of a business's customers who learn of its failed sample from the "
+             "periodic public sampling bulletin (without active disclosure)")
+    disclosure_reach: float = _prob(
+        0.6, "the same with active disclosure")
     disclosure_demand_loss: float = _prob(
-        0.3, "fraction of demand a disclosed violator loses (recovers over months)")
+        0.5, "fraction of informed customers who stay away from a published violator "
+             "(recovers over months)")
     attribution_probability: float = _prob(
         0.4, "chance a complaint names the business that actually caused the illness")
     network: Literal["small_world", "scale_free", "random"] = Field(
@@ -169,33 +207,37 @@ class Businesses(_Section):
     small_hazard_multiplier: float = Field(
         1.5, ge=1.0, le=10.0, description="small outlets' hazard relative to large ones")
     hazard_compliant: SectorValues = Field(
-        default_factory=lambda: SectorValues(catering=0.02, retail=0.006, producer=0.002),
+        default_factory=lambda: SectorValues(catering=0.02, retail=0.002, producer=0.0015),
         description="monthly chance a complying business's batch is unsafe, by sector")
     hazard_cutting: SectorValues = Field(
-        default_factory=lambda: SectorValues(catering=0.25, retail=0.09, producer=0.02),
+        default_factory=lambda: SectorValues(catering=0.35, retail=0.02, producer=0.012),
         description="monthly chance a corner-cutting business's batch is unsafe, by sector")
     monthly_revenue_yuan: float = Field(
         60_000.0, gt=0.0, le=1e9, description="yuan/month: sales of a typical business")
     margin: float = _prob(0.15, "profit margin on sales")
     compliance_cost_yuan: float = Field(
-        400.0, ge=0.0, le=1e7, description="yuan/month: median cost of complying")
+        100.0, ge=0.0, le=1e7, description="yuan/month: median cost of complying")
     compliance_cost_by_sector: SectorMultipliers = Field(
-        default_factory=lambda: SectorMultipliers(catering=2.5, retail=1.0, producer=0.5),
+        default_factory=lambda: SectorMultipliers(catering=3.0, retail=0.4, producer=0.5),
         description="compliance cost relative to the median, by sector (kitchens cost most)")
     compliance_cost_spread: float = Field(
         1.0, ge=0.0, le=5.0, description="log-normal sigma of compliance costs across businesses")
     initial_compliance: float = _prob(0.82, "fraction complying at the start")
+    batch_share_of_sales: float = _prob(
+        0.1, "value of one batch (lot) as a fraction of monthly sales: the goods' value for "
+             "fines and the cost of a recall")
     bribe_propensity: float = _prob(
         0.5, "chance a sampled corner-cutting business offers the agency a bribe")
     revision_rate: float = _prob(0.1, "fraction of businesses reconsidering each month")
     choice_noise_yuan: float = Field(
-        500.0, gt=0.0, le=1e7, description="yuan: scale of noise in business decisions")
+        150.0, gt=0.0, le=1e7, description="yuan: scale of noise in business decisions")
     conformity: float = Field(
         1.0, ge=0.0, le=20.0, description="log-odds pull towards what sector peers do")
     initial_belief: float = _prob(
-        0.005, "perceived monthly chance of being fined when cutting corners, at the start")
+        0.01, "perceived monthly chance of being caught by an inspection when cutting "
+              "corners, at the start")
     belief_learning_rate: float = _prob(
-        0.1, "monthly speed at which businesses update their perceived chance of punishment")
+        0.1, "monthly speed at which businesses update what they learn from peers' fates")
 
 
 class Consumers(_Section):
@@ -206,7 +248,10 @@ class Consumers(_Section):
     meals_out_per_month: float = Field(
         20.0, ge=0.0, le=200.0, description="purchases of prepared or retail food per month")
     illness_probability: float = _prob(
-        0.015, "chance that eating one unsafe batch's food makes a person ill")
+        0.004, "chance that eating one unsafe batch's food makes a person ill")
+    other_illness_per_year: float = _prob(
+        0.06, "chance a person falls ill a year from food not traceable to a business's "
+              "unsafe batch (home cooking, sporadic cases)")
     initial_trust: float = _prob(0.6, "initial trust in food safety and its regulator")
     trust_recovery: float = _prob(0.05, "monthly pull of trust back to its initial level")
     reputation_effect: float = Field(
@@ -223,8 +268,25 @@ class System(_Section):
     disruption_months: int = Field(3, ge=1, le=120, description="months a disruption lasts")
     sampling: Literal["random", "risk_based", "complaint_driven"] = Field(
         "random", description="how sampled businesses are chosen")
-    inspection_capacity: int = Field(
-        60, ge=0, le=1_000_000, description="inspections/month the regulator's staff can make")
+    inspectors: int = Field(
+        10, ge=0, le=100_000, description="food-safety inspectors on the regulator's staff")
+    inspections_per_inspector: float = Field(
+        8.0, ge=0.0, le=100.0,
+        description="inspections/month one inspector can make (investigations of failed "
+                    "samples, complaint follow-ups, routine inspections; a back-check takes "
+                    "half of one)")
+    routine_inspection_share: float = _prob(
+        0.25, "share of inspection time kept for the routine inspection plan (random or by "
+              "risk grade), whatever the complaints")
+    inspection_cost_yuan: float = Field(
+        400.0, ge=0.0, le=1e6, description="yuan: staff cost of one inspection")
+    followup_samples: int = Field(
+        2, ge=0, le=12,
+        description="follow-up samples of a business after a failed sample, one a month")
+    outbreak_complaints: int = Field(
+        2, ge=1, le=10_000,
+        description="complaints (people) naming the true source in a month that make a traced "
+                    "illness cluster")
     inspection_sensitivity: float = _prob(
         0.3, "chance an on-site inspection finds a corner-cutting business's violation")
     report_delay_months: int = Field(

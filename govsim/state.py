@@ -15,6 +15,7 @@ from scipy import sparse
 from govsim.scenario import Scenario
 
 CATERING, RETAIL, PRODUCER = 0, 1, 2
+SECTOR_NAMES = ("catering", "retail", "producer")
 
 
 @dataclass
@@ -29,11 +30,24 @@ class BusinessState:
     cost_yuan: np.ndarray       # float: monthly cost of complying
     hazard_comply: np.ndarray   # float: monthly chance of an unsafe batch when complying
     hazard_cut: np.ndarray      # float: the same when cutting corners
-    belief: np.ndarray          # float: perceived monthly chance of punishment when cutting
+    belief: np.ndarray          # float: perceived monthly chance an inspection catches it cutting
     unsafe: np.ndarray          # bool: this month's food is unsafe
     punished: np.ndarray        # bool: fined this month
+    caught_by_inspection: np.ndarray  # bool: an inspection found it cutting corners this month
     violations: np.ndarray      # int: confirmed violations so far
-    complaints: np.ndarray      # float: complaints (people) about it last month
+    complaints: np.ndarray      # float: complaints (people) naming it this month
+    complaints_true: np.ndarray  # float: of which name it as the true source
+    complaint_queue: np.ndarray  # float: complaints (people) not yet followed up
+    record: np.ndarray          # float: risk-grading points from its record (decaying)
+    grade: np.ndarray           # int8: risk grade, 0 = A (lowest risk) to 3 = D
+    followups_due: np.ndarray   # int: follow-up samples still owed after a failed sample
+    times_sampled: np.ndarray   # int: batches sampled from it so far
+    last_pass_month: np.ndarray  # int: month its latest passed batch was sampled (-999: none)
+    last_pass_agency: np.ndarray  # int: the agency that passed it
+    last_pass_false: np.ndarray  # bool: that pass was a false report (shirked or bought)
+    last_pass_colluded: np.ndarray  # bool: that pass was bought
+    last_pass_unsafe: np.ndarray  # bool: that batch was truly unsafe
+    last_pass_price: np.ndarray  # float: the fee of that test
     sector_counts: np.ndarray   # int: businesses per sector (fixed)
 
     @property
@@ -43,6 +57,21 @@ class BusinessState:
     def sales_yuan(self) -> np.ndarray:
         """This month's sales: normal sales times the demand left after lost reputation."""
         return self.revenue_yuan * self.demand
+
+
+@dataclass
+class SectorBeliefs:
+    """What businesses in each sector have learned from their peers' fates (index = sector).
+
+    Businesses of a trade see what happens to each other (they know who cuts corners; the
+    regulator does not). Each value is an exponential average of what they saw, started at
+    the trade's common estimate.
+    """
+
+    fail_given_unsafe: np.ndarray   # chance a sampled unsafe batch ends as a failed result
+    fine_given_confirmed: np.ndarray  # chance a confirmed violation is fined
+    damages_per_sales: np.ndarray   # extra damages paid a month by cutting, per yuan of sales
+    reputation_per_sales: np.ndarray  # extra margin lost to attributed illness, per yuan of sales
 
 
 @dataclass
@@ -81,6 +110,7 @@ class AgencyState:
     price_yuan: np.ndarray      # contracted (or, business-paid, list) price per batch
     strikes: np.ndarray         # int: false reports found during the current contract
     blacklisted_until: np.ndarray  # int: month until which it may not bid
+    outside: np.ndarray         # bool: from outside the district (bids only when locals are few)
     tested: np.ndarray = field(default=None)  # int: batches it tested this month
 
     @property
@@ -104,6 +134,9 @@ class Batches:
     false_report: np.ndarray    # bool: reported without an honest test (shirked or bought)
     colluded: np.ndarray        # bool: a bribe bought the pass
     price_yuan: np.ndarray      # fee paid for it
+    followup: np.ndarray        # bool: a follow-up sample after an earlier failure
+    retested: np.ndarray = field(default=None)    # bool: the business asked for a re-test
+    overturned: np.ndarray = field(default=None)  # bool: the re-test overturned the failure
 
     def __len__(self) -> int:
         return len(self.business)
@@ -137,8 +170,21 @@ def init_businesses(sc: Scenario, rng: np.random.Generator) -> BusinessState:
         belief=np.full(n, b.initial_belief),
         unsafe=np.zeros(n, dtype=bool),
         punished=np.zeros(n, dtype=bool),
+        caught_by_inspection=np.zeros(n, dtype=bool),
         violations=np.zeros(n, dtype=np.int32),
         complaints=np.zeros(n),
+        complaints_true=np.zeros(n),
+        complaint_queue=np.zeros(n),
+        record=np.zeros(n),
+        grade=np.zeros(n, dtype=np.int8),
+        followups_due=np.zeros(n, dtype=np.int32),
+        times_sampled=np.zeros(n, dtype=np.int32),
+        last_pass_month=np.full(n, -999, dtype=np.int64),
+        last_pass_agency=np.zeros(n, dtype=np.int64),
+        last_pass_false=np.zeros(n, dtype=bool),
+        last_pass_colluded=np.zeros(n, dtype=bool),
+        last_pass_unsafe=np.zeros(n, dtype=bool),
+        last_pass_price=np.zeros(n),
         sector_counts=np.bincount(sector, minlength=3),
     )
 
@@ -158,20 +204,45 @@ def init_consumers(sc: Scenario, neighbours: sparse.csr_array) -> ConsumerState:
     )
 
 
-def init_agencies(sc: Scenario, rng: np.random.Generator) -> AgencyState:
-    """Draw the agencies: a share is fully qualified; integrity and markup vary."""
+def renew_agency(ag: AgencyState, i: int, sc: Scenario, rng: np.random.Generator) -> None:
+    """Put a fresh outside agency in slot ``i`` (the province has many qualified labs, so a
+    blacklisted outside agency is replaced by another one)."""
     m = sc.market
-    n = m.n_agencies
-    n_qualified = int(round(m.qualified_share * n))
-    qualified = np.zeros(n, dtype=bool)
-    qualified[rng.permutation(n)[:n_qualified]] = True
+    ag.integrity[i] = np.clip(m.integrity + rng.uniform(-0.25, 0.25), 0.0, 1.0)
+    ag.cost_yuan[i] = m.cost_per_test_yuan * rng.uniform(0.85, 1.15) * 1.1 \
+        * (1.0 + m.outside_price_premium)
+    ag.markup[i] = m.markup * rng.uniform(0.5, 1.5)
+    ag.shirk[i] = ag.collude[i] = (1 - ag.integrity[i]) * 0.5
+    ag.belief_backcheck[i] = sc.performance.backcheck_rate * sc.performance.backcheck_sensitivity
+    ag.false_seen[i] = ag.found_seen[i] = 0.0
+    ag.score[i] = ag.sensitivity[i]
+    ag.strikes[i] = ag.quota[i] = 0
+    ag.blacklisted_until[i] = 0
+
+
+def init_agencies(sc: Scenario, rng: np.random.Generator) -> AgencyState:
+    """Draw the agencies: a share is fully qualified; integrity and markup vary.
+
+    The ``market.outside_agencies`` agencies from outside the district come last: qualified,
+    of the market's integrity, and dearer (travel, sample transport).
+    """
+    m = sc.market
+    local = m.n_agencies
+    n = local + m.outside_agencies
+    n_qualified = int(round(m.qualified_share * local))
+    qualified = np.ones(n, dtype=bool)
+    qualified[:local] = False
+    qualified[rng.permutation(local)[:n_qualified]] = True
+    outside = np.arange(n) >= local
     sensitivity = np.where(qualified, m.sensitivity_qualified, m.sensitivity_unqualified)
     integrity = np.clip(m.integrity + rng.uniform(-0.25, 0.25, n), 0.0, 1.0)
     prior = sc.performance.backcheck_rate * sc.performance.backcheck_sensitivity
+    cost = m.cost_per_test_yuan * rng.uniform(0.85, 1.15, n) * np.where(qualified, 1.1, 0.9)
+    cost[outside] *= 1.0 + m.outside_price_premium
     return AgencyState(
         sensitivity=sensitivity,
         capacity_month=np.full(n, max(m.capacity_batches_per_year // 12, 1), dtype=np.int64),
-        cost_yuan=m.cost_per_test_yuan * rng.uniform(0.85, 1.15, n) * np.where(qualified, 1.1, 0.9),
+        cost_yuan=cost,
         markup=m.markup * rng.uniform(0.5, 1.5, n),
         integrity=integrity,
         shirk=(1 - integrity) * 0.5,
@@ -184,5 +255,6 @@ def init_agencies(sc: Scenario, rng: np.random.Generator) -> AgencyState:
         price_yuan=np.zeros(n),
         strikes=np.zeros(n, dtype=np.int64),
         blacklisted_until=np.zeros(n, dtype=np.int64),
+        outside=outside,
         tested=np.zeros(n, dtype=np.int64),
     )

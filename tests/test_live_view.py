@@ -110,8 +110,8 @@ def test_month_labels_and_event_kinds(model):
     assert live.event_kind("agency 2 blacklisted for 36 months") == "blacklist"
     assert live.event_kind("budget cut to 300,000 yuan/year") == "budget"
     assert live.event_kind("disruption: regulator at 50% capacity for 3 months") == "disruption"
-    model.step()  # the first month holds the first tender, won or failed
-    assert [(month, kind) for month, kind, _ in live.recent_events(model)] == [(1, "tender")]
+    # the contract in force at month 1 was tendered before the run (month 0)
+    assert [(month, kind) for month, kind, _ in live.recent_events(model)] == [(0, "tender")]
 
 
 # --- the page's model and parameters (imports the browser stack) -------------------------
@@ -147,8 +147,9 @@ def test_live_model_applies_levers_over_the_scenario(app):
     assert sc.participation.complaint_probability == pytest.approx(0.4)
     assert sc.participation.reward_yuan == 500
     assert sc.participation.disclosure is True
-    assert sc.market.n_agencies == model.agencies.count == 7
-    assert model.seed_value == 7 and model.view.agency_xy.shape == (7, 2)
+    assert sc.market.n_agencies == 7
+    assert model.agencies.count == 7 + sc.market.outside_agencies
+    assert model.seed_value == 7 and model.view.agency_xy.shape == (model.agencies.count, 2)
     plain = app.LiveModel(scenario="baseline")
     assert plain.params == Scenario.load(bundled_scenarios()["baseline"])
     assert app.parse_seed("not a number") == app.parse_seed("not a number")

@@ -19,6 +19,7 @@ from scipy.special import expit
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
 
+DEMAND_RECOVERY = 0.1       # monthly recovery of lost demand (reputation, publication)
 ILL_TRUST_LOSS = 0.25        # fraction of trust lost by falling ill
 HEARSAY_TRUST_LOSS = 0.10    # fraction lost when all one's neighbours fell ill
 AWARE_COMPLAINT_ODDS = 2.0   # odds multiplier for consumers who know how to complain
@@ -53,20 +54,27 @@ def consume(model: GovernanceModel) -> None:
     source = shares * b.unsafe  # purchases of unsafe food, by business
     unsafe_share = float(source.sum())  # chance a purchase is unsafe food
     model.tally["unsafe_purchase_share"] = unsafe_share
-    ill = _fall_ill(model, unsafe_share * sc.consumers.illness_probability)
+    from_business = _fall_ill(model, unsafe_share * sc.consumers.illness_probability)
+    other = _fall_ill_elsewhere(model, from_business)
+    ill = np.concatenate([from_business, other])
     c.ill[:] = False
     c.ill[ill] = True
     p_complain = complaint_probability(model, c.trust[ill], c.aware[ill])
-    complainants = ill[model.rng.random(len(ill)) < p_complain]
+    complained = model.rng.random(len(ill)) < p_complain
+    complainants = ill[complained]
     c.complained[:] = False
     c.complained[complainants] = True
     c.complainants = complainants
     scale = model.people_per_consumer
     model.tally["illness_cases"] = len(ill) * scale
+    model.tally["illness_from_businesses"] = len(from_business) * scale
     model.tally["complaints"] = len(complainants) * scale
-    _attribute_complaints(model, int(round(len(complainants) * scale)), shares, source)
-    _lose_reputation(model, int(round(len(ill) * scale)), shares, source)
+    n_traceable = int(round(np.count_nonzero(complained[: len(from_business)]) * scale))
+    n_other = int(round(np.count_nonzero(complained[len(from_business):]) * scale))
+    _attribute_complaints(model, n_traceable, n_other, shares, source)
+    _lose_reputation(model, int(round(len(from_business) * scale)), shares, source)
     _word_of_mouth(model, ill)
+    model.aware_share = float(np.count_nonzero(c.aware)) / c.count
 
 
 def _fall_ill(model: GovernanceModel, risk_per_meal: float) -> np.ndarray:
@@ -91,6 +99,15 @@ def _fall_ill(model: GovernanceModel, risk_per_meal: float) -> np.ndarray:
     return candidates[model.rng.random(len(candidates)) * p_max < p]
 
 
+def _fall_ill_elsewhere(model: GovernanceModel, ill: np.ndarray) -> np.ndarray:
+    """Consumers (not already ill) who fall ill from food not traceable to a business's
+    unsafe batch: home cooking, sporadic cases. Drawn sparsely, O(ill)."""
+    c = model.consumers
+    p = -math.expm1(math.log1p(-model.params.consumers.other_illness_per_year) / 12.0)
+    drawn = model.rng.choice(c.count, model.rng.binomial(c.count, p), replace=False)
+    return np.setdiff1d(drawn, ill)
+
+
 def _draw_businesses(model: GovernanceModel, n: int,
                      weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where ``n`` people go, drawn with probabilities ``weight``: (businesses, people).
@@ -113,28 +130,50 @@ def _draw_businesses(model: GovernanceModel, n: int,
     return some[hit], counts[hit]
 
 
-def _attribute_complaints(model: GovernanceModel, n_people: int, shares: np.ndarray,
-                          source: np.ndarray) -> None:
-    """Spread real complaints over businesses: the true source, or a place the person ate."""
+def _attribute_complaints(model: GovernanceModel, n_traceable: int, n_other: int,
+                          shares: np.ndarray, source: np.ndarray) -> None:
+    """Spread real complaints over businesses: people made ill by a business name it with
+    ``attribution_probability``, otherwise a place they ate; people made ill elsewhere name
+    a place they ate. Complaints join the queue the regulator has not yet followed up."""
+    b = model.businesses
     attribution = model.params.participation.attribution_probability
-    n_right = model.rng.binomial(n_people, attribution) if source.any() else 0
-    complaints = np.zeros(len(shares))
-    for weight, n in ((source, n_right), (shares, n_people - n_right)):
-        where, people = _draw_businesses(model, n, weight)
-        complaints[where] += people
-    model.businesses.complaints = complaints
+    n_right = model.rng.binomial(n_traceable, attribution) if source.any() else 0
+    n_people = n_traceable + n_other
+    b.complaints = np.zeros(len(shares))
+    b.complaints_true = np.zeros(len(shares))
+    where, people = _draw_businesses(model, n_right, source)
+    b.complaints_true[where] = people
+    b.complaints += b.complaints_true
+    where, people = _draw_businesses(model, n_people - n_right, shares)
+    b.complaints[where] += people
+    b.complaint_queue += b.complaints
 
 
 def _lose_reputation(model: GovernanceModel, ill_people: int, shares: np.ndarray,
                      source: np.ndarray) -> None:
     """Customers made ill who know where they ate stay away and tell others: the business
-    loses that share of its customers (demand recovers in the adaptation phase)."""
+    loses that share of its customers (demand recovers in the adaptation phase).
+
+    Who knows the source is kept (``model.ill_who_know``) for damages claims, and the margin
+    lost is kept (``model.reputation_loss_yuan``) for businesses to learn from.
+    """
     sc = model.params
+    b = model.businesses
     known = model.rng.binomial(ill_people, sc.participation.attribution_probability)
     where, people = _draw_businesses(model, known, source)
+    model.ill_who_know = (where, people)
     customers = sc.consumers.population * shares[where]
-    lost = sc.consumers.reputation_effect * people / np.maximum(customers, 1.0)
-    model.businesses.demand[where] *= np.maximum(1.0 - lost, 0.0)
+    lost = np.minimum(sc.consumers.reputation_effect * people / np.maximum(customers, 1.0), 1.0)
+    model.reputation_loss_yuan = np.zeros(b.count)
+    model.reputation_loss_yuan[where] = lost_margin_yuan(model, where, lost)
+    b.demand[where] *= 1.0 - lost
+
+
+def lost_margin_yuan(model: GovernanceModel, where: np.ndarray, lost: np.ndarray) -> np.ndarray:
+    """Margin a business gives up when it loses ``lost`` of its demand: the lost sales
+    until demand recovers (it recovers a share ``DEMAND_RECOVERY`` a month)."""
+    b = model.businesses
+    return lost * b.sales_yuan()[where] * model.params.businesses.margin / DEMAND_RECOVERY
 
 
 def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:

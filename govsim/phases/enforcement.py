@@ -1,10 +1,14 @@
-"""Enforcement: confirmed violations, fines, disclosure, and complaint-driven inspections.
+"""Enforcement: confirmed violations are recorded, fined by the law's tiers, and published.
 
-A violation is confirmed by a failed test report, by an inspection that a complaint
-triggered, or by a back-check that exposes a bought pass. Each confirmed violation is punished
-with the law's enforcement probability (law completeness), lowered while the regulator is
-disrupted. With disclosure on, the confirmed violator is published and loses part of its
-demand, whether or not the fine follows.
+A violation is confirmed by one of six channels: a failed sample, a failed follow-up sample,
+a complaint inspection, a routine inspection, a back-check that exposes a bought pass, or a
+traced illness cluster that exposes one. Product violations (failed food: the first two and
+the last two) are fined by Food Safety Law art. 124: ``law.fine_goods_multiple`` times the
+goods' value, at least ``law.business_fine_yuan``. Process violations found on inspection are
+fined ``law.inspection_fine_yuan`` (art. 126). Each fine follows with the law's enforcement
+probability (law completeness). Failed samples are published in the periodic sampling
+bulletin by law; with ``participation.disclosure`` every confirmed violation is published,
+and more widely. Informed customers stay away for a while.
 """
 
 from __future__ import annotations
@@ -13,25 +17,60 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from govsim.phases.consumers import lost_margin_yuan
+from govsim.phases.grading import FINE_POINTS, VIOLATION_POINTS, note_record
+
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
 
-
-def enforce(model: GovernanceModel) -> None:
-    """Act on this month's failed reports and on complaints."""
-    model.businesses.punished[:] = False
-    reports = model.arrived_reports
-    if reports is not None:
-        confirm(model, reports.business[reports.failed])
-    inspected = inspect_complaints(model)
-    found = _inspection_findings(model, inspected)
-    punished = confirm(model, found)
-    rewards = len(punished) * model.params.participation.reward_yuan
-    model.tally["rewards_paid_yuan"] += rewards
+CHANNELS = ("sampling", "followup", "complaint", "routine", "backcheck", "outbreak")
+PRODUCT_CHANNELS = ("sampling", "followup", "backcheck", "outbreak")
+BULLETIN_CHANNELS = ("sampling", "followup")  # sampling results are published by law
 
 
-def confirm(model: GovernanceModel, businesses: np.ndarray) -> np.ndarray:
-    """Record confirmed violations and punish each with the enforcement probability.
+def product_fine_yuan(model: GovernanceModel, businesses: np.ndarray) -> np.ndarray:
+    """Art. 124 fine for failed food: a multiple of the goods' value, with a minimum."""
+    law = model.params.law
+    goods = batch_value_yuan(model, businesses)
+    return np.maximum(law.business_fine_yuan, law.fine_goods_multiple * goods)
+
+
+def batch_value_yuan(model: GovernanceModel, businesses: np.ndarray) -> np.ndarray:
+    """Value of one batch (lot) of these businesses' goods: what a recall costs."""
+    b = model.businesses
+    return model.params.businesses.batch_share_of_sales * b.sales_yuan()[businesses]
+
+
+def publication_reach(model: GovernanceModel, channel: str) -> float:
+    """Share of a published business's customers who hear of it.
+
+    The legal bulletin reaches few; active disclosure reaches more; either reaches further
+    when consumers know where to look (the share aware of how to complain).
+    """
+    part = model.params.participation
+    if part.disclosure:
+        reach = part.disclosure_reach
+    elif channel in BULLETIN_CHANNELS:
+        reach = part.bulletin_reach
+    else:
+        return 0.0
+    return reach * (0.5 + 0.5 * model.aware_share)
+
+
+def publish(model: GovernanceModel, businesses: np.ndarray, channel: str) -> None:
+    """Informed customers of these businesses stay away (demand recovers over months)."""
+    reach = publication_reach(model, channel)
+    if reach == 0.0 or len(businesses) == 0:
+        return
+    lost = reach * model.params.participation.disclosure_demand_loss
+    model.tally["published_loss_yuan"] += float(
+        lost_margin_yuan(model, businesses, np.full(len(businesses), lost)).sum())
+    model.businesses.demand[businesses] *= 1.0 - lost
+    model.tally["businesses_published"] += len(businesses)
+
+
+def confirm(model: GovernanceModel, businesses: np.ndarray, channel: str) -> np.ndarray:
+    """Record confirmed violations found through ``channel``, fine and publish them.
 
     Returns:
         The businesses that were fined.
@@ -41,34 +80,23 @@ def confirm(model: GovernanceModel, businesses: np.ndarray) -> np.ndarray:
         return businesses
     businesses = np.unique(businesses)
     model.tally["detected_violations"] += len(businesses)
+    model.tally[f"detected_by_{channel}"] += len(businesses)
     b.violations[businesses] += 1
-    p = model.params.law.enforcement_probability * model.regulator.capacity
-    fined = businesses[model.rng.random(len(businesses)) < p]
+    if channel not in BULLETIN_CHANNELS:  # failed samples are already on the record
+        note_record(model, businesses, VIOLATION_POINTS)
+    fined = businesses[model.rng.random(len(businesses))
+                       < model.params.law.enforcement_probability]
     b.punished[fined] = True
-    model.tally["fines_collected"] += len(fined) * model.params.law.business_fine_yuan
+    note_record(model, fined, FINE_POINTS)
+    if channel in PRODUCT_CHANNELS:
+        amounts = product_fine_yuan(model, fined)
+    else:
+        amounts = np.full(len(fined), model.params.law.inspection_fine_yuan)
+    model.tally["fines_collected"] += float(amounts.sum())
     model.tally["businesses_fined"] += len(fined)
-    part = model.params.participation
-    if part.disclosure:  # results are published whether or not the fine follows
-        b.demand[businesses] *= 1.0 - part.disclosure_demand_loss
+    seen = model.seen
+    seen["confirmed"] += np.bincount(b.sector[businesses], minlength=3)
+    seen["fined"] += np.bincount(b.sector[fined], minlength=3)
+    if channel not in BULLETIN_CHANNELS:  # the bulletin already published failed samples
+        publish(model, businesses, channel)
     return fined
-
-
-def inspect_complaints(model: GovernanceModel) -> np.ndarray:
-    """Inspect the most complained-about businesses, as far as staff capacity allows."""
-    b = model.businesses
-    capacity = int(model.params.system.inspection_capacity * model.regulator.capacity)
-    complained = np.flatnonzero(b.complaints > 0)
-    if len(complained) > capacity:
-        # most complaints first; ties broken at random so no business id is favoured
-        noise = model.rng.random(len(complained))
-        order = np.lexsort((noise, -b.complaints[complained]))
-        complained = complained[order[:capacity]]
-    model.tally["inspections"] += len(complained)
-    return complained
-
-
-def _inspection_findings(model: GovernanceModel, inspected: np.ndarray) -> np.ndarray:
-    b = model.businesses
-    at_fault = ~b.complying[inspected] | b.unsafe[inspected]
-    seen = model.rng.random(len(inspected)) < model.params.system.inspection_sensitivity
-    return inspected[at_fault & seen]

@@ -1,15 +1,26 @@
 """Adaptation: businesses, agencies and consumers learn from what they saw this month.
 
-Businesses keep a belief of their monthly chance of being punished if they cut corners,
-learned from their own fines and from how often corner-cutting peers in their sector were
-fined (peers in a trade know who cuts corners; the regulator does not). A share of them
-reconsider each month: they compare the cost of complying with the expected loss of cutting
-corners (fines, lost demand under disclosure, consumer damages) and choose by a logit rule
-that also pulls them towards what their sector does (conformity).
+Businesses weigh the monthly cost of complying against the loss they expect from cutting
+corners, learned through the channels a real business has (each a rule in the ODD):
+
+- the chance of being sampled: from the published sampling plan and its own risk grade;
+- the chance that a sample of unsafe food ends as a failure: from what it sees happen to
+  peers in its sector (so shirked tests and bought passes lower deterrence);
+- the chance that a confirmed violation is fined: from peers' fates;
+- what a failure costs: the recall (the batch's value), the fine by the law's tiers (known
+  from the law), and the customers lost when the bulletin publishes it (known reach);
+- the chance of being caught by an inspection: from peers caught cutting corners, and its
+  own experience;
+- damages and reputation: from the claims and lost customers it sees cutting peers suffer
+  beyond complying ones, per yuan of sales.
+
+A share of them reconsider each month and choose by a logit rule that also pulls them
+towards what their sector does (conformity).
 
 Agencies weigh the gain from a false report (the test cost saved, or the bribe) against the
-expected penalty, with a belief of the back-check risk learned from their own discoveries,
-and move their cheating propensities part of the way to that target, scaled by dishonesty.
+expected penalty, with a belief of the back-check risk learned from their own discoveries
+(routine back-checks and those set off by traced illness clusters), and move their cheating
+propensities part of the way to that target, scaled by dishonesty.
 
 Consumers' trust returns slowly to its initial level; complainants' trust follows whether
 the regulator acted; visible enforcement (disclosure) restores trust.
@@ -22,13 +33,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
+from govsim.phases.consumers import DEMAND_RECOVERY
+from govsim.phases.enforcement import batch_value_yuan, product_fine_yuan, publication_reach
+from govsim.phases.grading import sampling_chance
 from govsim.phases.procurement import bid_prices
+from govsim.state import SectorBeliefs
 
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
 
-OWN_EXPERIENCE_WEIGHT = 0.5   # own fines vs peers' in a corner-cutter's belief update
-DISCLOSURE_RECOVERY = 0.1     # monthly recovery of lost demand (disclosure, reputation)
+OWN_EXPERIENCE_WEIGHT = 0.5   # own inspections vs peers' in a corner-cutter's belief update
 CLIENT_VALUE_BATCHES = 3.0    # self-paid regime: future batches a passed client brings
 BELIEF_MEMORY = 0.9           # agencies' monthly discount of past back-check experience
 PRIOR_REPORTS = 5.0           # weight of the announced back-check rate, in false reports
@@ -40,54 +54,122 @@ def adapt(model: GovernanceModel) -> None:
     """All three populations update."""
     b = model.businesses
     compliers = np.bincount(b.sector, weights=b.complying, minlength=3)
-    _update_business_beliefs(model, b.sector_counts - compliers)
+    _update_inspection_beliefs(model, b.sector_counts - compliers)
+    _learn_from_peers(model)
     _revise_business_strategies(model, compliers / np.maximum(b.sector_counts, 1))
     _recover_demand(model)
     _adapt_agencies(model)
     _update_trust(model)
 
 
-def _update_business_beliefs(model: GovernanceModel, cutters: np.ndarray) -> None:
+def initial_beliefs(model: GovernanceModel) -> SectorBeliefs:
+    """The trade's common estimates at the start.
+
+    Detection: the local agencies' mean sensitivity, less what their initial shirking and
+    bribe-taking would let pass. Fines: the law's enforcement probability. Damages and
+    reputation: what the law and the market imply at the start (these are then learned from
+    what happens, not foreseen).
+    """
+    sc = model.params
+    ag = model.agencies
+    local = ~ag.outside
+    honest = (1 - ag.shirk[local]) * (1 - sc.businesses.bribe_propensity * ag.collude[local])
+    detect = float(np.mean(ag.sensitivity[local] * honest))
+    b = model.businesses
+    extra_ill = np.bincount(b.sector, weights=_extra_ill_per_customer(model), minlength=3)
+    extra_ill /= np.maximum(b.sector_counts, 1)
+    known = extra_ill * sc.participation.attribution_probability
+    return SectorBeliefs(
+        fail_given_unsafe=np.full(3, detect),
+        fine_given_confirmed=np.full(3, sc.law.enforcement_probability),
+        damages_per_sales=known * sc.law.damages_claim_probability * sc.law.consumer_damages_yuan
+        * sc.consumers.population / b.sales_yuan().sum(),  # customers per yuan of sales
+        reputation_per_sales=known * sc.consumers.reputation_effect * sc.businesses.margin
+        / DEMAND_RECOVERY,
+    )
+
+
+def _extra_ill_per_customer(model: GovernanceModel) -> np.ndarray:
+    """Extra share of a business's customers made ill a month when it cuts corners."""
+    b = model.businesses
+    c = model.params.consumers
+    return (b.hazard_cut - b.hazard_comply) * c.meals_out_per_month * c.illness_probability
+
+
+def _update_inspection_beliefs(model: GovernanceModel, cutters: np.ndarray) -> None:
     """Belief <- belief + rate x (signal - belief), where the signal is the sector's share of
-    corner-cutters fined this month, mixed with their own fine for corner-cutters."""
+    corner-cutters an inspection caught this month, mixed with their own experience for
+    corner-cutters."""
     b = model.businesses
     lr = model.params.businesses.belief_learning_rate
-    fined_cutters = np.flatnonzero(b.punished & ~b.complying)  # a handful a month
-    fined = np.bincount(b.sector[fined_cutters], minlength=3)
-    peer_rate = np.divide(fined, cutters, out=np.zeros(3), where=cutters > 0)
+    caught = model.seen["cutters_inspected_caught"]
+    peer_rate = np.divide(caught, cutters, out=np.zeros(3), where=cutters > 0)
     peer = peer_rate[b.sector]
     b.belief += lr * (peer - b.belief)
-    # corner-cutters weigh their own experience: OWN x (fined - peer rate) on top
+    # corner-cutters weigh their own experience: OWN x (caught - peer rate) on top
     cutting = np.flatnonzero(~b.complying)
     b.belief[cutting] -= lr * OWN_EXPERIENCE_WEIGHT * peer[cutting]
-    b.belief[fined_cutters] += lr * OWN_EXPERIENCE_WEIGHT
+    b.belief[b.caught_by_inspection] += lr * OWN_EXPERIENCE_WEIGHT
+    np.clip(b.belief, 0.0, 1.0, out=b.belief)
+
+
+def _learn_from_peers(model: GovernanceModel) -> None:
+    """Move each sector's beliefs towards what its members saw this month."""
+    lr = model.params.businesses.belief_learning_rate
+    seen = model.seen
+    beliefs = model.beliefs
+    _towards(beliefs.fail_given_unsafe, seen["unsafe_failed"], seen["unsafe_sampled"], lr)
+    _towards(beliefs.fine_given_confirmed, seen["fined"], seen["confirmed"], lr)
+    b = model.businesses
+    cutting = ~b.complying
+    sales = b.sales_yuan()
+    for values, paid in ((beliefs.damages_per_sales, model.damages_paid_yuan),
+                         (beliefs.reputation_per_sales, model.reputation_loss_yuan)):
+        extra = _per_sales(b.sector, paid, sales, cutting) - _per_sales(b.sector, paid, sales,
+                                                                        ~cutting)
+        values += lr * (np.maximum(extra, 0.0) - values)
+
+
+def _towards(belief: np.ndarray, hits: np.ndarray, trials: np.ndarray, lr: float) -> None:
+    """Move a sector's rate belief towards hits / trials where there were trials."""
+    seen = trials > 0
+    belief[seen] += lr * (hits[seen] / trials[seen] - belief[seen])
+
+
+def _per_sales(sector: np.ndarray, paid: np.ndarray, sales: np.ndarray,
+               who: np.ndarray) -> np.ndarray:
+    """Money paid (or lost) per yuan of sales, by sector, among ``who``."""
+    money = np.bincount(sector[who], weights=paid[who], minlength=3)
+    base = np.bincount(sector[who], weights=sales[who], minlength=3)
+    return np.divide(money, base, out=np.zeros(3), where=base > 0)
 
 
 def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndarray:
-    """Expected monthly loss from cutting corners (yuan) of businesses ``who``, by belief."""
+    """Expected extra monthly loss from cutting corners (yuan) of businesses ``who``."""
     b = model.businesses
     sc = model.params
-    all_sales = b.sales_yuan()
-    sales = all_sales[who]
-    belief = b.belief[who]
-    disclosure_loss = 0.0
-    if sc.participation.disclosure:
-        # Publication follows detection, not the fine: scale the belief (of being fined) up by
-        # the enforcement gap. The loss is the margin on lost demand while it recovers.
-        detected = np.minimum(belief / max(sc.law.enforcement_probability, 0.05), 1.0)
-        disclosure_loss = (detected * sc.participation.disclosure_demand_loss * sales
-                           * sc.businesses.margin / DISCLOSURE_RECOVERY)
-    share = sales / all_sales.sum()
-    # extra people made ill per month by cutting corners, and what they cost the business
-    ill_rate = ((b.hazard_cut[who] - b.hazard_comply[who]) * sc.consumers.meals_out_per_month
-                * sc.consumers.illness_probability)
-    extra_ill = sc.consumers.population * share * ill_rate
-    damages = extra_ill * sc.law.damages_claim_probability * sc.law.consumer_damages_yuan
-    # customers who know the source stay away: lost margin while demand recovers
-    reputation = (ill_rate * sc.participation.attribution_probability
-                  * sc.consumers.reputation_effect * sales * sc.businesses.margin
-                  / DISCLOSURE_RECOVERY)
-    return belief * sc.law.business_fine_yuan + disclosure_loss + damages + reputation
+    beliefs = model.beliefs
+    sector = b.sector[who]
+    sales = b.sales_yuan()[who]
+    fine_chance = beliefs.fine_given_confirmed[sector]
+    margin_rate = sales * sc.businesses.margin / DEMAND_RECOVERY
+    # sampling: the plan and its grade say how often it is sampled; peers say how often an
+    # unsafe sample fails; a failure costs the recall, the fine and the bulletin's customers
+    sampled = sampling_chance(model, model.planned_batches)[who]
+    extra_unsafe = b.hazard_cut[who] - b.hazard_comply[who]
+    per_failure = (batch_value_yuan(model, who)
+                   + fine_chance * product_fine_yuan(model, who)
+                   + publication_reach(model, "sampling")
+                   * sc.participation.disclosure_demand_loss * margin_rate)
+    sampling = sampled * extra_unsafe * beliefs.fail_given_unsafe[sector] * per_failure
+    # inspections: its belief of being caught; a process fine, published under disclosure
+    per_catch = (fine_chance * sc.law.inspection_fine_yuan
+                 + publication_reach(model, "routine")
+                 * sc.participation.disclosure_demand_loss * margin_rate)
+    inspection = b.belief[who] * per_catch
+    # damages and reputation: what cutting peers suffered beyond complying ones
+    market = (beliefs.damages_per_sales[sector] + beliefs.reputation_per_sales[sector]) * sales
+    return sampling + inspection + market
 
 
 def _revise_business_strategies(model: GovernanceModel, comply_share: np.ndarray) -> None:
@@ -105,7 +187,7 @@ def _revise_business_strategies(model: GovernanceModel, comply_share: np.ndarray
 
 def _recover_demand(model: GovernanceModel) -> None:
     b = model.businesses
-    b.demand += DISCLOSURE_RECOVERY * (1.0 - b.demand)
+    b.demand += DEMAND_RECOVERY * (1.0 - b.demand)
 
 
 def _adapt_agencies(model: GovernanceModel) -> None:

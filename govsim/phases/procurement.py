@@ -3,8 +3,14 @@
 Under ``procurement.payer = "government"`` the regulator tenders the testing part of its
 monthly allowance at contract expiry; agencies bid price and capacity; bids are scored by
 price and quality; the best-scored eligible agencies get batch quotas until the money or the
-capacity runs out. Under ``"business"`` there is no tender: each sampled business picks and
-pays an agency at its list price (see :mod:`govsim.phases.sampling`).
+capacity runs out. An agency may expand its capacity by ``market.capacity_growth`` to take a
+larger contract; money that still cannot be spent is logged as an event and reported
+(``unspent_testing_yuan``), so a capacity cap is never silent. When fewer than three local
+agencies can bid (a tender needs three bidders, Government Procurement Law art. 36), the
+bureau also invites agencies from outside the district, at a premium price, so that
+blacklisting or exit never leaves months without testing. Under ``"business"`` there is no
+tender: each sampled business picks and pays an agency at its list price (see
+:mod:`govsim.phases.sampling`).
 """
 
 from __future__ import annotations
@@ -13,16 +19,24 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from govsim.state import renew_agency
+
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
 
 
+MIN_BIDDERS = 3  # Government Procurement Law art. 36: fewer bidders void a public tender
+
+
 def procure(model: GovernanceModel) -> None:
-    """Run a tender when contracts expire (and at the start)."""
+    """Run a tender when contracts expire.
+
+    The contract in force at month 1 was tendered before the run (see the model's warm start).
+    """
     month = model.steps
     model.tally["annual_budget_yuan"] = model.regulator.annual_budget_yuan
     contract = model.params.performance.contract_months
-    if (month - 1) % contract == 0:
+    if month > 1 and (month - 1) % contract == 0:
         tender(model)
 
 
@@ -37,22 +51,50 @@ def bid_prices(model: GovernanceModel) -> np.ndarray:
 
     ``markup`` is what an agency asks facing a single rival; with k rivals it asks
     markup / sqrt(k), so a larger market of agencies buys more batches for the same money.
-    The tender publishes its ceiling price, so no agency asks more than the ceiling (it
-    bids the ceiling when its markup would take it over).
+    The tender publishes its ceiling price, so no local agency asks more than the ceiling (it
+    bids the ceiling when its markup would take it over); outside agencies ask the ceiling
+    plus their premium.
     """
     ag = model.agencies
-    rivals = max(int(np.count_nonzero(ag.open_to_bid(model.steps))) - 1, 1)
+    rivals = max(int(np.count_nonzero(ag.open_to_bid(model.steps) & ~ag.outside)) - 1, 1)
     asked = ag.cost_yuan * (1.0 + ag.markup / np.sqrt(rivals))
-    return np.minimum(asked, model.params.budget.cost_per_batch_yuan)
+    ceiling = model.params.budget.cost_per_batch_yuan
+    outside_ceiling = ceiling * (1.0 + model.params.market.outside_price_premium)
+    return np.minimum(asked, np.where(ag.outside, outside_ceiling, ceiling))
+
+
+def contract_capacity(model: GovernanceModel) -> np.ndarray:
+    """Batches a month each agency can take on under a contract (after expanding)."""
+    growth = 1.0 + model.params.market.capacity_growth
+    return np.floor(model.agencies.capacity_month * growth).astype(np.int64)
+
+
+def _could_bid(model: GovernanceModel, prices: np.ndarray) -> np.ndarray:
+    ag = model.agencies
+    return ((ag.sensitivity >= model.params.performance.min_sensitivity)
+            & ag.open_to_bid(model.steps)
+            & (ag.cost_yuan < prices))  # nobody tests at a loss
+
+
+def _too_few_local_bidders(model: GovernanceModel, prices: np.ndarray) -> bool:
+    return np.count_nonzero(_could_bid(model, prices) & ~model.agencies.outside) < MIN_BIDDERS
 
 
 def eligible(model: GovernanceModel, prices: np.ndarray) -> np.ndarray:
-    """Agencies that may win: qualified enough, not blacklisted, able to test at the price."""
+    """Agencies that may win: qualified enough, not blacklisted, able to test at the price;
+    outside agencies only when fewer than three local agencies could bid."""
+    ok = _could_bid(model, prices)
+    if not _too_few_local_bidders(model, prices):
+        ok &= ~model.agencies.outside
+    return ok
+
+
+def _renew_blacklisted_outsiders(model: GovernanceModel) -> None:
+    """A blacklisted outside agency is replaced by another from the province's market."""
     ag = model.agencies
-    sc = model.params
-    return ((ag.sensitivity >= sc.performance.min_sensitivity)
-            & ag.open_to_bid(model.steps)
-            & (ag.cost_yuan < prices))  # nobody tests at a loss
+    for a in np.flatnonzero(ag.outside & ~ag.open_to_bid(model.steps)):
+        renew_agency(ag, int(a), model.params, model.rng)
+        model.log_event(f"agency {a} from outside the district replaces a blacklisted one")
 
 
 def tender(model: GovernanceModel) -> None:
@@ -64,6 +106,9 @@ def tender(model: GovernanceModel) -> None:
     if model.params.procurement.payer == "business":
         ag.price_yuan[:] = prices
         return
+    if _too_few_local_bidders(model, prices):
+        _renew_blacklisted_outsiders(model)
+        prices = bid_prices(model)
     ok = eligible(model, prices)
     if not ok.any():
         model.log_event("tender failed: no eligible agency bid")
@@ -73,16 +118,22 @@ def tender(model: GovernanceModel) -> None:
     score = (1 - w) * prices[ok].min() / prices + w * quality
     score[~ok] = -np.inf
     money = purchase_money_yuan(model)
+    capacity = contract_capacity(model)
     winners = []
     for a in np.argsort(-score, kind="stable"):
         if not ok[a] or money < prices[a]:
             continue
-        batches = min(int(ag.capacity_month[a]), int(money // prices[a]))
+        batches = min(int(capacity[a]), int(money // prices[a]))
         ag.quota[a] = batches
         ag.price_yuan[a] = prices[a]
         money -= batches * prices[a]
-        winners.append(f"agency {a} ({batches}/month at {prices[a]:.0f} yuan)")
+        where = " from outside the district" if ag.outside[a] else ""
+        winners.append(f"agency {a}{where} ({batches}/month at {prices[a]:.0f} yuan)")
     model.log_event("tender won by " + ", ".join(winners))
+    model.unspent_testing_yuan = money if money >= prices[ok].min() else 0.0
+    if model.unspent_testing_yuan:
+        model.log_event(f"agencies' capacity is full: {money:,.0f} yuan a month of testing "
+                        "money cannot be spent")
 
 
 def rescale_quotas(model: GovernanceModel) -> None:

@@ -1,8 +1,11 @@
 """Sampling and testing: which businesses are sampled, and what the agencies report.
 
-For each batch the agency either tests honestly (detecting unsafe food with its sensitivity),
-shirks (reports a pass without testing, saving its cost), or, when the business offers a
-bribe, colludes (sells a pass). Reports reach the regulator ``report delay`` months later.
+Follow-up samples owed after earlier failures come first; the rest of the month's batches
+follow the published plan (random, by risk grade, or towards complaints). For each batch the
+agency either tests honestly (detecting unsafe food with its sensitivity, and failing safe
+food with 1 - specificity), shirks (reports a pass without testing, saving its cost), or,
+when the business offers a bribe, colludes (sells a pass). Reports reach the regulator
+``report delay`` months later.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from govsim.phases.grading import planned_weights
 from govsim.phases.procurement import monthly_batches_business_paid
 from govsim.state import Batches
 
@@ -21,12 +25,13 @@ if TYPE_CHECKING:
 def sample_and_test(model: GovernanceModel) -> None:
     """Draw this month's samples, test them, and queue the reports."""
     if model.params.procurement.payer == "government":
-        agency = _agency_per_batch_contracted(model)
-        business = choose_businesses(model, len(agency))
+        agency = model.rng.permutation(_agency_per_batch_contracted(model))
+        business, followup = plan_samples(model, len(agency))
     else:
-        business = choose_businesses(model, monthly_batches_business_paid(model))
+        business, followup = plan_samples(model, monthly_batches_business_paid(model))
         agency = _agency_chosen_by_business(model, business)
-    batches = test(model, business, agency)
+    batches = test(model, business, agency, followup)
+    np.add.at(model.businesses.times_sampled, batches.business, 1)
     model.agencies.tested = np.bincount(batches.agency, minlength=model.agencies.count)
     model.tested_this_month = batches
     model.pending_reports.append(batches)
@@ -38,11 +43,29 @@ def sample_and_test(model: GovernanceModel) -> None:
 
 
 def _agency_per_batch_contracted(model: GovernanceModel) -> np.ndarray:
-    # Each contracted agency tests its full quota (capacity permitting).
+    # Each contracted agency tests its full quota.
     ag = model.agencies
     model.last_quota = ag.quota.copy()  # kept so checks can compare what was tested with it
-    per_agency = np.minimum(ag.quota, ag.capacity_month)
-    return np.repeat(np.arange(ag.count), per_agency)
+    return np.repeat(np.arange(ag.count), ag.quota)  # quotas fit contract capacity
+
+
+def plan_samples(model: GovernanceModel, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The month's ``n`` sampled businesses: follow-ups owed first, then the plan.
+
+    Returns:
+        (businesses, whether each batch is a follow-up)
+    """
+    b = model.businesses
+    owed = np.flatnonzero(b.followups_due > 0)
+    if len(owed) > n:
+        owed = model.rng.choice(owed, n, replace=False)
+    b.followups_due[owed] -= 1
+    model.planned_batches = n - len(owed)
+    planned = choose_businesses(model, n - len(owed))
+    business = np.concatenate([owed, planned]).astype(np.int64)
+    followup = np.zeros(len(business), dtype=bool)
+    followup[: len(owed)] = True
+    return business, followup
 
 
 def choose_businesses(model: GovernanceModel, n: int) -> np.ndarray:
@@ -55,7 +78,7 @@ def choose_businesses(model: GovernanceModel, n: int) -> np.ndarray:
     if strategy == "random":
         return rng.integers(0, b.count, n)
     if strategy == "risk_based":
-        weight = b.hazard_cut * (1.0 + b.violations)
+        weight = planned_weights(model)
         return rng.choice(b.count, n, p=weight / weight.sum())
     # complaint-driven: up to half the batches go where complaints point, the rest at random
     targeted = np.flatnonzero(b.complaints > 0)
@@ -70,7 +93,7 @@ def _agency_chosen_by_business(model: GovernanceModel, business: np.ndarray) -> 
     """Self-paid testing: corner-cutters seek lenient agencies, within capacity."""
     ag = model.agencies
     rng = model.rng
-    open_ = ag.open_to_bid(model.steps)
+    open_ = ag.open_to_bid(model.steps) & ~ag.outside
     if not open_.any():
         return np.zeros(0, dtype=np.int64)
     cutting = ~model.businesses.complying[business]
@@ -107,15 +130,19 @@ def _cap_to_capacity(rng, choice, capacity, open_) -> np.ndarray:
     return choice[keep]
 
 
-def test(model: GovernanceModel, business: np.ndarray, agency: np.ndarray) -> Batches:
+def test(model: GovernanceModel, business: np.ndarray, agency: np.ndarray,
+         followup: np.ndarray | None = None) -> Batches:
     """What each agency does with each batch and what it reports."""
     rng = model.rng
     ag = model.agencies
     b = model.businesses
     n = len(business)
+    if followup is None:
+        followup = np.zeros(n, dtype=bool)
     unsafe = b.unsafe[business]
     if len(agency) < n:  # self-paid batches dropped for lack of capacity
-        business, unsafe, n = business[: len(agency)], unsafe[: len(agency)], len(agency)
+        n = len(agency)
+        business, unsafe, followup = business[:n], unsafe[:n], followup[:n]
     cutting = ~b.complying[business]
     # A client who pays the tester can always lean on it (Duflo et al. 2013): under self-paid
     # testing every corner-cutter asks for a pass, paying with its future custom.
@@ -125,7 +152,8 @@ def test(model: GovernanceModel, business: np.ndarray, agency: np.ndarray) -> Ba
     colluded = bribe_offered & (rng.random(n) < ag.collude[agency])
     shirked = ~colluded & (rng.random(n) < ag.shirk[agency])
     honest = ~(colluded | shirked)
-    failed = honest & unsafe & (rng.random(n) < ag.sensitivity[agency])
+    detects = np.where(unsafe, ag.sensitivity[agency], 1.0 - model.params.market.specificity)
+    failed = honest & (rng.random(n) < detects)
     return Batches(
         month=model.steps,
         business=business,
@@ -135,4 +163,7 @@ def test(model: GovernanceModel, business: np.ndarray, agency: np.ndarray) -> Ba
         false_report=~honest,
         colluded=colluded,
         price_yuan=ag.price_yuan[agency],
+        followup=followup,
+        retested=np.zeros(n, dtype=bool),
+        overturned=np.zeros(n, dtype=bool),
     )

@@ -1,0 +1,61 @@
+"""Risk grades: each business's grade A-D from its sector, size and record, published.
+
+Modelled on the food business risk-grading rules (食品生产经营风险分级管理办法, SAMR 2016):
+a static score from the kind of business (catering kitchens riskiest, then retail and
+producers; small outlets riskier) plus a dynamic score from its record (failed samples,
+confirmed violations, fines), which fades as the record ages. The grade sets how often a
+business is sampled and routinely inspected when ``system.sampling = "risk_based"``: the
+rules ask for routine inspections about once a year at grade A, 1-2 times at B, 2-3 at C and
+3-4 at D, and the model uses the same relative weights for sampling. Grades and the annual
+sampling plan are public, so a business knows its own chance of being sampled.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from govsim.state import CATERING
+
+if TYPE_CHECKING:
+    from govsim.model import GovernanceModel
+
+GRADES = "ABCD"
+GRADE_WEIGHT = np.array([1.0, 1.5, 2.5, 3.5])  # inspections a year at A, B, C, D (rules' midpoints)
+GRADE_LIMITS = (1.5, 2.5, 4.5)  # points separating A|B, B|C, C|D
+RECORD_MEMORY = 0.96            # monthly fading of record points (half-life about 17 months)
+FAILED_SAMPLE_POINTS = 2.0
+VIOLATION_POINTS = 1.0          # a violation confirmed by an inspection or a complaint
+FINE_POINTS = 1.0
+
+
+def static_points(model: GovernanceModel) -> np.ndarray:
+    """Points for the kind of business: catering 2, others 1; a small outlet 1 more."""
+    b = model.businesses
+    return np.where(b.sector == CATERING, 2.0, 1.0) + b.small
+
+
+def grade_businesses(model: GovernanceModel) -> None:
+    """Let the record fade and grade every business for this month."""
+    b = model.businesses
+    b.record *= RECORD_MEMORY
+    b.grade = np.digitize(static_points(model) + b.record, GRADE_LIMITS).astype(np.int8)
+
+
+def note_record(model: GovernanceModel, businesses: np.ndarray, points: float) -> None:
+    """Add record points (failed sample, violation, fine) to these businesses."""
+    np.add.at(model.businesses.record, businesses, points)
+
+
+def planned_weights(model: GovernanceModel) -> np.ndarray:
+    """Relative chance of each business being picked by the published plan."""
+    if model.params.system.sampling == "risk_based":
+        return GRADE_WEIGHT[model.businesses.grade]
+    return np.ones(model.businesses.count)
+
+
+def sampling_chance(model: GovernanceModel, batches: int) -> np.ndarray:
+    """Each business's chance of a routine sample this month under the published plan."""
+    w = planned_weights(model)
+    return np.minimum(batches * w / w.sum(), 1.0)

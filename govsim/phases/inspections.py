@@ -1,0 +1,117 @@
+"""Inspections by the regulator's finite staff.
+
+Each month the inspectors can make ``system.inspectors x system.inspections_per_inspector``
+inspections, cut by a disruption. They go, in this order, to: investigations of failed
+samples (a legal duty; any left over wait for next month), back-checks of agency reports
+(half an inspection each: collecting the retained sample; see
+:mod:`govsim.phases.performance`), follow-ups of complaints (the businesses with the most
+pending complaints first), and routine inspections (random, or weighted by risk grade under
+risk-based supervision) with the share ``system.routine_inspection_share`` kept for them plus
+anything left. Complaints not followed up stay in the queue, half of them lapsing each month.
+An inspection finds the violation of a corner-cutting (or this month unsafe) business with
+``system.inspection_sensitivity``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from govsim.phases.enforcement import confirm
+from govsim.phases.grading import planned_weights
+
+if TYPE_CHECKING:
+    from govsim.model import GovernanceModel
+
+QUEUE_MEMORY = 0.5  # share of unfollowed complaints still pending a month later
+
+
+class StaffTime:
+    """The month's inspections left to give out, and those kept for the routine plan."""
+
+    def __init__(self, inspections: float, routine_share: float):
+        self.routine = inspections * routine_share
+        self.left = inspections - self.routine
+
+    def take(self, wanted: int, cost: float = 1.0) -> int:
+        """Grant up to ``wanted`` tasks of ``cost`` inspections each; return how many."""
+        granted = int(min(wanted, self.left // cost)) if cost > 0 else wanted
+        self.left -= granted * cost
+        return granted
+
+
+def open_month(model: GovernanceModel) -> None:
+    """Staff time for this month."""
+    sys = model.params.system
+    model.staff = StaffTime(sys.inspectors * sys.inspections_per_inspector
+                            * model.regulator.capacity, sys.routine_inspection_share)
+
+
+def investigate_failures(model: GovernanceModel) -> None:
+    """Investigate failed samples, oldest first, as far as staff allows: each is confirmed."""
+    queue = model.investigations
+    done = model.staff.take(len(queue))
+    model.tally["inspections"] += done
+    cases = [queue.popleft() for _ in range(done)]
+    for channel in ("sampling", "followup"):
+        confirm(model, np.array([b for b, c in cases if c == channel], dtype=np.int64), channel)
+
+
+def follow_up_complaints(model: GovernanceModel) -> np.ndarray:
+    """Inspect the businesses with the most pending complaints, as far as staff allows.
+
+    Returns:
+        The businesses inspected.
+    """
+    b = model.businesses
+    pending = np.flatnonzero(b.complaint_queue >= 0.5)  # at least one real person
+    n = model.staff.take(len(pending))
+    # most complaints first; ties broken at random so no business id is favoured
+    noise = model.rng.random(len(pending))
+    inspected = pending[np.lexsort((noise, -b.complaint_queue[pending]))[:n]]
+    total = b.complaint_queue.sum()
+    model.tally["complaints_followed_share"] = (
+        float(b.complaint_queue[inspected].sum() / total) if total > 0 else np.nan)
+    model.tally["complaint_inspections"] += len(inspected)
+    model.tally["inspections"] += len(inspected)
+    b.complaint_queue[inspected] = 0.0
+    found = _findings(model, inspected)
+    fined = confirm(model, found, "complaint")
+    model.tally["rewards_paid_yuan"] += len(fined) * model.params.participation.reward_yuan
+    _note_caught_cutters(model, found)
+    return inspected
+
+
+def inspect_routinely(model: GovernanceModel) -> None:
+    """Routine inspections with the time kept for them and any left, then let old
+    complaints lapse."""
+    b = model.businesses
+    model.staff.left += model.staff.routine
+    n = min(model.staff.take(b.count), b.count)
+    if n:
+        w = planned_weights(model)
+        inspected = model.rng.choice(b.count, n, replace=False, p=w / w.sum())
+        model.tally["routine_inspections"] += n
+        model.tally["inspections"] += n
+        found = _findings(model, inspected)
+        confirm(model, found, "routine")
+        _note_caught_cutters(model, found)
+    b.complaint_queue *= QUEUE_MEMORY
+    model.tally["inspection_queue"] = float(np.count_nonzero(b.complaint_queue >= 0.5))
+    model.tally["investigations_waiting"] = float(len(model.investigations))
+
+
+def _findings(model: GovernanceModel, inspected: np.ndarray) -> np.ndarray:
+    b = model.businesses
+    at_fault = ~b.complying[inspected] | b.unsafe[inspected]
+    seen = model.rng.random(len(inspected)) < model.params.system.inspection_sensitivity
+    return inspected[at_fault & seen]
+
+
+def _note_caught_cutters(model: GovernanceModel, found: np.ndarray) -> None:
+    """Peers see which corner-cutters an inspection caught."""
+    b = model.businesses
+    cutters = found[~b.complying[found]]
+    model.seen["cutters_inspected_caught"] += np.bincount(b.sector[cutters], minlength=3)
+    b.caught_by_inspection[cutters] = True

@@ -1,0 +1,83 @@
+"""Arriving reports: what a failed sample sets in motion.
+
+Following the SAMR rules for food sampling (食品安全抽样检验管理办法) and the Food Safety Law:
+the business is notified of a failed result and may ask for a re-test by another qualified
+agency. A business that complies believes the result wrong and asks; one that cuts corners
+knows better and does not. The re-test (an honest test of the retained sample by a qualified
+agency) overturns a false failure; its fee is paid by the business when the failure stands
+and by the first agency when it is overturned. A failure that stands means: the batch is
+stopped or recalled (the business loses its value), the result enters the public sampling
+bulletin, the business gets ``system.followup_samples`` follow-up samples in the next months
+and points on its risk-grading record, and the regulator must investigate it (queued for the
+inspectors, see :mod:`govsim.phases.inspections`). Passed reports are kept per business so a
+later illness cluster can be traced back to them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from govsim.phases.enforcement import batch_value_yuan, publish
+from govsim.phases.grading import FAILED_SAMPLE_POINTS, note_record
+
+if TYPE_CHECKING:
+    from govsim.model import GovernanceModel
+    from govsim.state import Batches
+
+
+def act_on_reports(model: GovernanceModel) -> None:
+    """Re-tests, recalls, bulletin, follow-ups and investigations for this month's reports."""
+    reports = model.arrived_reports
+    if reports is None or len(reports) == 0:
+        return
+    _remember_passes(model, reports)
+    _retest(model, reports)
+    stands = reports.failed & ~reports.overturned
+    _note_what_peers_see(model, reports, stands)
+    failed = reports.business[stands]
+    model.tally["recalls"] += len(failed)
+    model.tally["recall_cost_yuan"] += float(batch_value_yuan(model, failed).sum())
+    publish(model, np.unique(failed), "sampling")
+    note_record(model, failed, FAILED_SAMPLE_POINTS)
+    model.businesses.followups_due[failed] = model.params.system.followup_samples
+    channel = np.where(reports.followup[stands], "followup", "sampling")
+    model.investigations.extend(zip(failed.tolist(), channel.tolist(), strict=True))
+
+
+def _retest(model: GovernanceModel, reports: Batches) -> None:
+    """Complying businesses ask for a re-test of a failure; a false failure is overturned."""
+    sc = model.params
+    asks = reports.failed & model.businesses.complying[reports.business]
+    draw = model.rng.random(len(reports))
+    stands = np.where(reports.unsafe, draw < sc.market.sensitivity_qualified,
+                      draw >= sc.market.specificity)
+    reports.retested = asks
+    reports.overturned = asks & ~stands
+    fee = sc.law.retest_fee_yuan
+    model.tally["retests_requested"] += int(asks.sum())
+    model.tally["retests_overturned"] += int(reports.overturned.sum())
+    model.tally["retest_fees_business_yuan"] += fee * int((asks & stands).sum())
+    model.tally["retest_fees_agency_yuan"] += fee * int(reports.overturned.sum())
+
+
+def _remember_passes(model: GovernanceModel, reports: Batches) -> None:
+    b = model.businesses
+    passed = ~reports.failed
+    who = reports.business[passed]
+    b.last_pass_month[who] = reports.month
+    b.last_pass_agency[who] = reports.agency[passed]
+    b.last_pass_false[who] = reports.false_report[passed]
+    b.last_pass_colluded[who] = reports.colluded[passed]
+    b.last_pass_unsafe[who] = reports.unsafe[passed]
+    b.last_pass_price[who] = reports.price_yuan[passed]
+
+
+def _note_what_peers_see(model: GovernanceModel, reports: Batches, stands: np.ndarray) -> None:
+    """Peers in a trade see which sampled unsafe batches ended as failures (and so how
+    often tests are shirked or passes bought)."""
+    sector = model.businesses.sector[reports.business[reports.unsafe]]
+    model.seen["unsafe_sampled"] += np.bincount(sector, minlength=3)
+    sector = model.businesses.sector[reports.business[reports.unsafe & stands]]
+    model.seen["unsafe_failed"] += np.bincount(sector, minlength=3)
