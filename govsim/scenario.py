@@ -216,7 +216,7 @@ class Businesses(_Section):
         60_000.0, gt=0.0, le=1e9, description="yuan/month: sales of a typical business")
     margin: float = _prob(0.15, "profit margin on sales")
     compliance_cost_yuan: float = Field(
-        100.0, ge=0.0, le=1e7, description="yuan/month: median cost of complying")
+        140.0, ge=0.0, le=1e7, description="yuan/month: median cost of complying")
     compliance_cost_by_sector: SectorMultipliers = Field(
         default_factory=lambda: SectorMultipliers(catering=3.0, retail=0.4, producer=0.5),
         description="compliance cost relative to the median, by sector (kitchens cost most)")

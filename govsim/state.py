@@ -34,6 +34,7 @@ class BusinessState:
     unsafe: np.ndarray          # bool: this month's food is unsafe
     punished: np.ndarray        # bool: fined this month
     caught_by_inspection: np.ndarray  # bool: an inspection found it cutting corners this month
+    notified: np.ndarray        # bool: told of a failed sample this month
     violations: np.ndarray      # int: confirmed violations so far
     complaints: np.ndarray      # float: complaints (people) naming it this month
     complaints_true: np.ndarray  # float: of which name it as the true source
@@ -171,6 +172,7 @@ def init_businesses(sc: Scenario, rng: np.random.Generator) -> BusinessState:
         unsafe=np.zeros(n, dtype=bool),
         punished=np.zeros(n, dtype=bool),
         caught_by_inspection=np.zeros(n, dtype=bool),
+        notified=np.zeros(n, dtype=bool),
         violations=np.zeros(n, dtype=np.int32),
         complaints=np.zeros(n),
         complaints_true=np.zeros(n),

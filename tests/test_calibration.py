@@ -1,58 +1,74 @@
-"""Calibration against public figures (MODEL.md, "Figures to calibrate against")."""
+"""Calibration: the baseline reproduces several public figures at once (docs/ODD.md, 8).
+
+Each target is the mean over seeds 0-9 of the last 24 of 60 months. Which parameters were
+fitted to which target is stated in the ODD; the rest are assumptions.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import govsim
 from govsim.scenario import bundled_scenarios
 
-
-def test_baseline_failure_rate_matches_national_statistics(baseline):
-    """National sampling failure rate 2019-2024: 2.3-3.0%; Guangdong 2023 about 2.2%."""
-    rates = [govsim.run(baseline, seed=s).timeseries["sample_failure_rate"].tail(24).mean()
-             for s in range(10)]
-    assert 0.02 <= float(np.mean(rates)) <= 0.03
+SEEDS = range(10)
 
 
-def batches_per_thousand_people_a_year(scenario: govsim.Scenario) -> float:
-    ts = govsim.run(scenario, seed=0).timeseries.tail(24)
-    return ts.batches_tested.mean() * 12 / scenario.consumers.population * 1_000
+def last_two_years(scenario: govsim.Scenario) -> list:
+    return [govsim.run(scenario, seed=s).timeseries.tail(24) for s in SEEDS]
 
 
-def test_funded_sampling_reaches_the_state_target():
-    """State target: 4 batches per 1,000 people a year; the nation runs at about 5."""
-    funded = govsim.Scenario.load(bundled_scenarios()["more_budget"])
-    assert 4.0 <= batches_per_thousand_people_a_year(funded) <= 5.5
+@pytest.fixture(scope="module")
+def frames() -> list:
+    return last_two_years(govsim.Scenario.load(bundled_scenarios()["baseline"]))
 
 
-def test_baseline_budget_falls_short_of_the_target(baseline):
-    assert batches_per_thousand_people_a_year(baseline) < 4.0
+def mean_of(frames: list, column: str) -> float:
+    return float(np.mean([f[column].mean() for f in frames]))
 
 
-def test_share_of_the_ill_who_complain_matches_the_survey(baseline):
-    """National consumer association survey: 17.8% complain to an authority."""
-    frames = [govsim.run(baseline, seed=s).timeseries.tail(24) for s in range(5)]
+def test_official_failure_rate_matches_national_statistics(frames):
+    """National sampling failure rate 2019-2024: 2.31-2.96% (SAMR); Guangdong 2023 ~2.2%."""
+    assert 0.02 <= mean_of(frames, "sample_failure_rate") <= 0.03
+
+
+def test_catering_fails_at_about_twice_the_overall_rate(frames):
+    """Catering food fails at roughly twice the overall rate in the national bulletins."""
+    ratio = mean_of(frames, "failure_rate_catering") / mean_of(frames, "sample_failure_rate")
+    assert 1.7 <= ratio <= 2.5
+
+
+def test_staples_fail_below_one_percent(frames):
+    """Staples (grain, oil: the producers here) fail below 1% nationally."""
+    assert mean_of(frames, "failure_rate_producer") < 0.01
+
+
+def test_share_of_the_ill_who_complain_matches_the_survey(frames):
+    """China Consumers' Association survey: 17.8% complain to an authority."""
     share = sum(f.complaints.sum() for f in frames) / sum(f.illness_cases.sum() for f in frames)
     assert 0.15 <= share <= 0.21
 
 
-def test_catering_fails_more_and_staples_below_one_percent(baseline):
-    """Catering fails at about twice the overall rate nationally; staples below 1%."""
-    from govsim.model import GovernanceModel
+def test_foodborne_illness_lies_in_the_documented_band(frames):
+    """5,000-15,000 episodes per 100,000 people a year (ODD, 8.2: above Li et al. 2022's
+    ~1,100 for three pathogens alone, below the ~15% of people a year of the US estimate)."""
+    per_year = 12 * mean_of(frames, "illness_per_100k")
+    assert 5_000 <= per_year <= 15_000
 
-    tested, failed = np.zeros(3), np.zeros(3)
-    for seed in range(6):
-        model = GovernanceModel(baseline, seed=seed)
-        for month in range(baseline.run.months):
-            model.step()
-            reports = model.arrived_reports
-            if month >= 24 and reports is not None:
-                sector = model.businesses.sector[reports.business]
-                tested += np.bincount(sector, minlength=3)
-                failed += np.bincount(sector, weights=reports.failed, minlength=3)
-    rate = failed / tested
-    overall = failed.sum() / tested.sum()
-    catering, _, producer = rate
-    assert catering > 1.3 * overall
-    assert producer < 0.01
+
+def test_funded_sampling_reaches_the_state_target():
+    """State target: 4 batches per 1,000 people a year; the nation samples about 5."""
+    funded = last_two_years(govsim.Scenario.load(bundled_scenarios()["more_budget"]))
+    assert 4.0 <= 12 * mean_of(funded, "batches_per_1000_people") <= 5.0
+
+
+def test_baseline_budget_falls_short_of_the_target(frames):
+    assert 12 * mean_of(frames, "batches_per_1000_people") < 4.0
+
+
+def test_agency_capacity_does_not_cap_a_funded_plan_silently():
+    """A budget for the state target buys it: no money is left unspent for lack of capacity."""
+    funded = govsim.Scenario.load(bundled_scenarios()["more_budget"])
+    result = govsim.run(funded, seed=0)
+    assert result.timeseries.unspent_testing_yuan.max() == 0

@@ -179,7 +179,8 @@ def test_an_emptied_market_brings_in_outside_agencies_and_testing_goes_on(small)
     from govsim.scenario import bundled_scenarios
 
     strict = govsim.Scenario.load(bundled_scenarios()["performance_management"])
-    strict = strict.with_overrides({"consumers.count": 2_000, "market.integrity": 0.5})
+    strict = strict.with_overrides({"consumers.count": 2_000, "market.integrity": 0.4,
+                                    "performance.blacklist_threshold": 1})
     result = govsim.run(strict, seed=0)
     ts = result.timeseries
     assert ts.blacklisted_agencies.max() >= 3

@@ -42,7 +42,9 @@ class StaffTime:
 
 
 def open_month(model: GovernanceModel) -> None:
-    """Staff time for this month."""
+    """Staff time for this month; this month's enforcement news is still to come."""
+    b = model.businesses
+    b.punished[:] = b.caught_by_inspection[:] = b.notified[:] = False
     sys = model.params.system
     model.staff = StaffTime(sys.inspectors * sys.inspections_per_inspector
                             * model.regulator.capacity, sys.routine_inspection_share)

@@ -156,6 +156,7 @@ def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndar
     # sampling: the plan and its grade say how often it is sampled; peers say how often an
     # unsafe sample fails; a failure costs the recall, the fine and the bulletin's customers
     sampled = sampling_chance(model, model.planned_batches)[who]
+    sampled[b.followups_due[who] > 0] = 1.0  # a follow-up sample is announced and certain
     extra_unsafe = b.hazard_cut[who] - b.hazard_comply[who]
     per_failure = (batch_value_yuan(model, who)
                    + fine_chance * product_fine_yuan(model, who)
@@ -176,7 +177,10 @@ def _revise_business_strategies(model: GovernanceModel, comply_share: np.ndarray
     b = model.businesses
     bs = model.params.businesses
     rng = model.rng
-    revising = np.flatnonzero(rng.random(b.count) < bs.revision_rate)
+    # a share reconsider each month; news of one's own failed sample, fine or inspection
+    # finding makes a business reconsider at once (specific deterrence)
+    news = b.notified | b.punished | b.caught_by_inspection
+    revising = np.flatnonzero((rng.random(b.count) < bs.revision_rate) | news)
     if len(revising) == 0:
         return
     gain = b.cost_yuan[revising] - expected_loss_if_cutting(model, revising)

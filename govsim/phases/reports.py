@@ -37,6 +37,7 @@ def act_on_reports(model: GovernanceModel) -> None:
     stands = reports.failed & ~reports.overturned
     _note_what_peers_see(model, reports, stands)
     failed = reports.business[stands]
+    model.businesses.notified[failed] = True
     model.tally["recalls"] += len(failed)
     model.tally["recall_cost_yuan"] += float(batch_value_yuan(model, failed).sum())
     publish(model, np.unique(failed), "sampling")
