@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from govsim.phases.grading import GRADES
+from govsim.state import SECTOR_NAMES
+
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
-
-SECTOR_NAMES = ("catering", "retail", "producer")
 
 
 class Regulator(mesa.Agent):
@@ -114,6 +115,11 @@ class FoodBusiness(_Handle):
     @property
     def sales_yuan(self) -> float:
         return float(self.model.businesses.sales_yuan()[self.index])
+
+    @property
+    def grade(self) -> str:
+        """Its public risk grade, "A" (lowest risk) to "D"."""
+        return GRADES[self.model.businesses.grade[self.index]]
 
 
 class Consumer(_Handle):

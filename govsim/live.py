@@ -602,6 +602,8 @@ def headlines(model: GovernanceModel, previous: dict | None = None) -> list[Head
 
 
 def _format(kind: str, value: float) -> str:
+    if value != value:  # NaN: a rate over reports, in a month with no report
+        return "no report"
     if kind == "pct":
         return f"{value:.1%}"
     if kind == "count":
@@ -612,6 +614,8 @@ def _format(kind: str, value: float) -> str:
 
 
 def _change(kind: str, delta: float) -> str:
+    if delta != delta:  # a missing value this month or last
+        return ""
     if kind == "pct":
         return f"{delta * 100:+.1f} pts" if abs(delta) >= 5e-4 else "±0"
     if kind == "trust":

@@ -198,3 +198,15 @@ def test_import_govsim_stays_free_of_the_browser_stack():
 def test_viz_refuses_an_unknown_scenario_before_serving(capsys):
     assert cli_main(["viz", "no_such_scenario", "--port", "1"]) == 2
     assert "no_such_scenario" in capsys.readouterr().err
+
+
+def test_headlines_say_no_report_instead_of_a_rate_of_zero(app):
+    model = app.LiveModel(scenario="baseline", budget=0)
+    model.step()
+    model.step()
+    previous = dict(model.row)
+    model.step()
+    tiles = {h.label: h for h in live.headlines(model, previous)}
+    assert tiles["Official failure rate"].value == "no report"
+    assert tiles["Official failure rate"].change == ""
+    assert tiles["False passes"].value == "no report"
