@@ -118,7 +118,7 @@ def _add_compare(sub) -> None:
 
 
 def cmd_compare(args) -> int:
-    from govsim.compare import main as compare_main
+    from govsim.compare.command import main as compare_main
 
     return compare_main(args)
 

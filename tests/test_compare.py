@@ -136,7 +136,7 @@ def test_significant_effects_are_flagged_with_their_direction():
 
 
 def test_verdict_names_the_cures_that_work_and_those_that_do_not():
-    from govsim.report.verdict import verdict
+    from govsim.compare.report.verdict import verdict
 
     c = _synthetic({"good": {"compliance_rate": 0.2, "illness_cases": -300},
                     "same": {}})
@@ -195,7 +195,7 @@ def _no_runs(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a run started")
 
-    monkeypatch.setattr(cmp, "run", forbidden)
+    monkeypatch.setattr(cmp.core, "run", forbidden)
 
 
 def test_bad_scenario_among_several_is_named_before_any_run(files, tmp_path, monkeypatch,
@@ -238,7 +238,7 @@ def test_two_scenarios_with_one_name_are_refused(files, tmp_path):
 
 
 def test_failed_report_leaves_nothing_half_written(files, tmp_path, monkeypatch):
-    from govsim.report import figures
+    from govsim.compare.report import figures
 
     def broken(c):
         raise RuntimeError("figure failed")
@@ -310,3 +310,17 @@ def test_each_run_can_be_rerun_alone(report):
     again = govsim.run(scenario, seed=int(mine.seed.iloc[0])).timeseries
     pd.testing.assert_frame_equal(
         mine[list(again.columns)].reset_index(drop=True), again, check_exact=True)
+
+
+def test_the_comparison_never_imports_its_report():
+    # the report depends on the comparison's data, never the reverse (no import cycle)
+    import subprocess
+    import sys
+
+    code = ("import sys, govsim.compare, govsim.compare.core; "
+            "print(sorted(m for m in sys.modules if m.startswith('govsim.compare.')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout
+    assert "govsim.compare.core" in loaded
+    assert "govsim.compare.report" not in loaded and "govsim.compare.command" not in loaded
+    assert cmp.replicate_seed(0, 1) == cmp.core.replicate_seed(0, 1)

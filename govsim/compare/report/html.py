@@ -7,11 +7,11 @@ import base64
 from html import escape
 from pathlib import Path
 
-from govsim.compare import Comparison
-from govsim.report import format as fmt
-from govsim.report import tables
-from govsim.report.method import method_notes, reproduce_lines, scenario_arg, title
-from govsim.report.verdict import verdict
+from govsim.compare.core import Comparison
+from govsim.compare.report import format as fmt
+from govsim.compare.report import tables
+from govsim.compare.report.method import method_notes, reproduce_lines, scenario_arg, title
+from govsim.compare.report.verdict import verdict
 
 CSS = """
 :root { --ink: #1d2430; --muted: #5b6472; --line: #dde2ea; --soft: #f5f7fa;

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from govsim.compare import OUTCOMES, Comparison, Outcome
-from govsim.report import format as fmt
+from govsim.compare.core import OUTCOMES, Comparison, Outcome
+from govsim.compare.report import format as fmt
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from govsim.compare import Comparison
-from govsim.report import format as fmt
+from govsim.compare.core import Comparison
+from govsim.compare.report import format as fmt
 
 Emphasis = Callable[[str], str]
 

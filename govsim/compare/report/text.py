@@ -3,8 +3,8 @@ beside its value, a star on the significant ones."""
 
 from __future__ import annotations
 
-from govsim.compare import OUTCOME, Comparison
-from govsim.report import format as fmt
+from govsim.compare.core import OUTCOME, Comparison
+from govsim.compare.report import format as fmt
 
 #: The outcomes shown in the terminal (the report has them all).
 TEXT_OUTCOMES = ("compliance_rate", "illness_cases", "false_pass_rate", "collusion_rate",

@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from govsim.compare import OUTCOME, Comparison, monthly_interval  # noqa: E402
-from govsim.report import format as fmt  # noqa: E402
+from govsim.compare.core import OUTCOME, Comparison, monthly_interval  # noqa: E402
+from govsim.compare.report import format as fmt  # noqa: E402
 
 DPI = 100
 BASELINE_COLOR = "#222222"
@@ -38,7 +38,7 @@ TIMESERIES_PANELS = (
     ("budget_spent", "Budget spent per month", 1e-3, "thousand yuan", 1),
 )
 
-#: Panels of the effects chart (outcomes; the unit follows govsim.report.format).
+#: Panels of the effects chart (outcomes; the unit follows govsim.compare.report.format).
 EFFECT_PANELS = ("compliance_rate", "illness_cases", "false_pass_rate", "collusion_rate",
                  "public_trust", "budget_spent")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from govsim.compare import Comparison
-from govsim.report import format as fmt
-from govsim.report import tables
-from govsim.report.method import method_notes, reproduce_lines, title
-from govsim.report.verdict import verdict
+from govsim.compare.core import Comparison
+from govsim.compare.report import format as fmt
+from govsim.compare.report import tables
+from govsim.compare.report.method import method_notes, reproduce_lines, title
+from govsim.compare.report.verdict import verdict
 
 
 def _esc(text: str) -> str:

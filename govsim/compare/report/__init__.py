@@ -1,18 +1,18 @@
 """The comparison report: ``report.html`` (self-contained), ``report.md`` with its PNGs, and
 the data behind them.
 
-One concept per module: :mod:`~govsim.report.format` (how numbers read),
-:mod:`~govsim.report.tables` (the tables' cells), :mod:`~govsim.report.verdict` (the opening
-paragraph), :mod:`~govsim.report.figures` (PNGs), :mod:`~govsim.report.method` (method notes
-and how to reproduce), :mod:`~govsim.report.html`, :mod:`~govsim.report.markdown` and
-:mod:`~govsim.report.text` (the views).
+It reads a finished :class:`~govsim.compare.core.Comparison` and is never imported by it.
+One concept per module: ``format`` (how numbers read), ``tables`` (the tables' cells),
+``costs`` (the public cost lines and cost-effectiveness), ``verdict`` (the opening
+paragraph), ``figures`` (PNGs), ``method`` (method notes and how to reproduce), and the
+views ``html``, ``markdown`` and ``text``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from govsim.compare import Comparison
+from govsim.compare.core import Comparison
 from govsim.output import atomic_path
 
 #: Files of a report, by key.
@@ -22,8 +22,8 @@ FILES = {"html": "report.html", "md": "report.md", "runs": "runs.parquet",
 
 def render(c: Comparison, out: Path) -> dict[str, str | bytes]:
     """Every file of the report, in memory: ``{relative path: text or bytes}``."""
-    from govsim.report import figures, html, markdown
-    from govsim.report.method import SCENARIO_DIR
+    from govsim.compare.report import figures, html, markdown
+    from govsim.compare.report.method import SCENARIO_DIR
 
     pngs = {"timeseries.png": figures.timeseries_png(c)}
     effects = figures.effects_png(c)

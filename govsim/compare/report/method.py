@@ -6,7 +6,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from govsim.compare import Comparison
+from govsim.compare.core import Comparison
 from govsim.run import SUMMARY_MONTHS
 from govsim.scenario import bundled_scenarios
 
