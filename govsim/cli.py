@@ -7,6 +7,7 @@ Every subcommand's work lives in its own module; a :class:`~govsim.scenario.Scen
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -42,11 +43,25 @@ def load_scenario(name_or_path: str | None, sets: list[str] | None = None,
     """The scenario a command works on: bundled name or file, then ``--set`` overrides."""
     scenario = Scenario.load(resolve(name_or_path or "baseline"))
     overrides = dict(parse_override(s) for s in sets or [])
-    if months is not None:
-        overrides["run.months"] = months
     if overrides:
-        scenario = scenario.with_overrides(overrides, source="--set")
+        try:
+            scenario = scenario.with_overrides(overrides, source="--set")
+        except ScenarioError as exc:
+            raise ScenarioError(did_you_mean(str(exc), overrides)) from None
+    if months is not None:  # its own option, so a bad value is reported as --months
+        scenario = scenario.with_overrides({"run.months": months}, source="--months")
     return scenario
+
+
+def did_you_mean(message: str, overrides: dict[str, Any]) -> str:
+    """``message`` with the closest known field for an unknown ``--set`` name in it."""
+    known = field_names()
+    for key in overrides:
+        if key not in known and key in message:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            if close:
+                return f"{message} (did you mean {close[0]}?)"
+    return message
 
 
 def _add_run(sub) -> None:

@@ -137,7 +137,9 @@ def summary_table(result: RunResult) -> str:
     """The headline figures (mean of the last 12 months) as an aligned text table."""
     s = result.summary
     months = min(12, result.scenario.run.months)
-    lines = [f"{result.scenario.name}: mean of the last {months} months "
+    window = (f"mean of all {months} months" if months == result.scenario.run.months
+              else f"mean of the last {months} months")
+    lines = [f"{result.scenario.name}: {window} "
              f"(seed {result.seed}, {result.scenario.run.months} months)"]
     width = max(len(label) for _, label, _ in HEADLINES)
     for key, label, fmt in HEADLINES:

@@ -86,3 +86,11 @@ def test_every_command_has_help(command):
     done = govsim(command, "--help")
     assert done.returncode == 0
     assert "usage: govsim" in done.stdout
+
+
+def test_a_bad_months_is_reported_as_months_and_a_set_typo_gets_a_suggestion(tmp_path):
+    done = govsim("run", "--months", "0", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.startswith("govsim: --months: run.months = 0")
+    done = govsim("run", "--set", "law.enforcment_probability=0.9", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "did you mean law.enforcement_probability?" in done.stderr

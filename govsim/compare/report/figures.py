@@ -117,7 +117,9 @@ def effects_png(c: Comparison) -> bytes | None:
     if not cures:
         return None
     fig, axes = plt.subplots(2, 3, figsize=(13, 2.2 + 0.75 * len(cures)), sharey=True)
-    for ax, key in zip(axes.flat, EFFECT_PANELS, strict=True):
+    panels = tuple("public_cost" if k == "budget_spent" and c.has("public_cost") else k
+                   for k in EFFECT_PANELS)
+    for ax, key in zip(axes.flat, panels, strict=True):
         _effect_panel(ax, c, key, cures)
     legend = [Patch(color=EFFECT_COLORS[k], label=fmt.MARKS[k][1]) for k in
               ("better", "worse", "changed", "")]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from govsim.compare.core import Comparison
+from govsim.compare.core import Comparison, window_phrase
 from govsim.compare.report import format as fmt
 from govsim.compare.report import tables
-from govsim.compare.report.method import method_notes, reproduce_lines, title
+from govsim.compare.report.method import costs_note, method_notes, reproduce_lines, title
 from govsim.compare.report.verdict import verdict
 
 
@@ -54,8 +54,8 @@ def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/comp
     p = c.plan
     bold = lambda s: f"**{_esc(s)}**"  # noqa: E731
     lines = [f"# {title(c)}\n",
-             f"{p.replicates} replicates per scenario, master seed {p.master_seed}; figures "
-             "are the mean of each run's last 12 months.\n",
+             f"{p.replicates} replicates per scenario, master seed {p.master_seed}; a run's "
+             f"figure: {window_phrase(p).lower()}.\n",
              verdict(c, name=bold) + "\n"]
     if p.names[1:]:
         legend = "; ".join(f"**{label}**: {meaning}" for label, meaning in fmt.MARKS.values()
@@ -66,6 +66,12 @@ def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/comp
                   _table(tables.effect_table(c), effects=True) + "\n"]
         if "effects.png" in figures:
             lines.append("![Effects against the baseline, with 95% intervals](effects.png)\n")
+    if c.has("public_cost"):
+        lines += ["## What it costs the public\n", costs_note(c) + "\n",
+                  _table(tables.cost_table(c), effects=False) + "\n"]
+        if p.names[1:]:
+            lines += ["Change in each cost against the baseline (95% paired interval).\n",
+                      _table(tables.cost_effect_table(c), effects=True) + "\n"]
     lines += ["## Outcomes by scenario\n",
               "Mean over replicates (95% confidence interval).\n",
               _table(tables.outcome_table(c), effects=False) + "\n",
