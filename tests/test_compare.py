@@ -324,3 +324,12 @@ def test_the_comparison_never_imports_its_report():
     assert "govsim.compare.core" in loaded
     assert "govsim.compare.report" not in loaded and "govsim.compare.command" not in loaded
     assert cmp.replicate_seed(0, 1) == cmp.core.replicate_seed(0, 1)
+
+
+@pytest.mark.parametrize("months, phrase", [(6, "Mean of all 6 months"),
+                                            (12, "Mean of all 12 months"),
+                                            (60, "Mean of the last 12 of 60 months")])
+def test_the_averaged_window_never_exceeds_the_run(months, phrase):
+    scenario = govsim.Scenario(name="baseline").with_overrides({"run.months": months})
+    p = cmp.Plan((scenario,), ("baseline.toml",), 2, 0)
+    assert cmp.core.window_phrase(p) == phrase
