@@ -75,17 +75,23 @@ def _add_run(sub) -> None:
                         "(repeatable)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--months", type=int, help="months to simulate (default: the scenario's)")
-    p.add_argument("--out", type=Path, help="output folder (default out/<scenario>/)")
+    p.add_argument("--out", type=Path, help="output folder (default out/run/<scenario>-<hash "
+                                            "of its parameters and seed>/)")
     p.set_defaults(handler=cmd_run)
 
 
 def cmd_run(args) -> int:
     # imported here so that `govsim --help` and bad input answer without loading the model
+    from govsim.naming import output_folder
     from govsim.output import run_with_progress, summary_table, write_run
 
     scenario = load_scenario(args.scenario, args.set, args.months)
+    out = args.out or output_folder("run", [scenario], seed=args.seed)
     result = run_with_progress(scenario, args.seed)
-    files = write_run(result, args.out or Path("out") / scenario.name)
+    overrides = dict(parse_override(s) for s in args.set)
+    if args.months is not None:
+        overrides["run.months"] = args.months
+    files = write_run(result, out, argv=getattr(args, "argv", None), overrides=overrides)
     print(summary_table(result))
     print(f"\nwrote {', '.join(str(f) for f in files)}")
     return 0
@@ -127,8 +133,9 @@ def _add_compare(sub) -> None:
     p.add_argument("--months", type=int, help="months per run (default: the scenarios')")
     p.add_argument("--workers", type=int, help="processes (default: all cores)")
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    p.add_argument("--out", type=Path, default=Path("out/compare"),
-                   help="report folder (default out/compare/)")
+    p.add_argument("--out", type=Path,
+                   help="report folder (default out/compare/<scenarios>-<hash of their "
+                        "parameters, replicates and seed>/)")
     p.set_defaults(handler=cmd_compare)
 
 
@@ -212,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded with the results
     try:
         return args.handler(args)
     except ScenarioError as exc:

@@ -39,7 +39,8 @@ def test_run_accepts_a_scenario_file_and_defaults_its_output_folder(tmp_path):
     scenario.write_text('[run]\nmonths = 3\n[consumers]\ncount = 500\n')
     done = govsim("run", str(scenario), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "out" / "mine" / "timeseries.csv").exists()
+    [folder] = (tmp_path / "out" / "run").glob("mine-*")  # named for the scenario
+    assert (folder / "timeseries.csv").exists()
 
 
 def test_scenarios_lists_every_bundled_scenario():

@@ -295,7 +295,10 @@ def test_data_has_one_row_per_run_and_month_and_per_scenario_outcome(report):
     assert not runs.duplicated(["scenario", "replicate", "step"]).any()
     assert set(runs.scenario) == {"baseline", *CURES}
     summary = pd.read_csv(out / "summary.csv")
-    assert len(summary) == 3 * len(cmp.OUTCOMES)
+    # every outcome and every public cost line the model reports, per scenario
+    lines = 3 + ("inspection_cost_yuan" in COLUMNS) + ("public_cost_yuan" in COLUMNS)
+    per_scenario = len(cmp.OUTCOMES) + lines + 1  # and the total
+    assert len(summary) == 3 * per_scenario
     assert {"mean", "low", "high", "diff", "diff_low", "diff_high", "significant"} <= set(
         summary.columns)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from govsim.compare.core import compare, default_workers, plan
 from govsim.compare.report import write_report
 from govsim.compare.report.text import text_table
+from govsim.naming import command_line, output_folder
 from govsim.scenario import ScenarioError
 
 
@@ -27,7 +28,9 @@ def main(args) -> int:
     """
     p = plan(args.scenarios, baseline=args.baseline, replicates=args.replicates,
              months=args.months, seed=args.seed)
-    _check_out(Path(args.out))
+    out = Path(args.out) if args.out else output_folder(
+        "compare", p.scenarios, seed=p.master_seed, replicates=p.replicates)
+    _check_out(out)
     workers = args.workers if args.workers is not None else default_workers()
     if workers < 1:
         raise ScenarioError(f"--workers {workers}: at least 1 is needed")
@@ -35,7 +38,8 @@ def main(args) -> int:
           f"{p.n_runs} runs on {workers} process{'es' if workers > 1 else ''} "
           f"(master seed {p.master_seed})", file=sys.stderr)
     result = compare(p, workers=workers, progress=True)
-    files = write_report(result, Path(args.out))
+    argv = getattr(args, "argv", None)
+    files = write_report(result, out, command=command_line(argv) if argv is not None else None)
     print(text_table(result))
     print(f"\n{p.n_runs} runs in {result.elapsed:.0f} s. Report: {files['html']}")
     print(f"(also {files['md']}, data in {files['runs']} and {files['summary']})")

@@ -152,13 +152,15 @@ def _costs(c: Comparison) -> list[str]:
     return parts
 
 
-def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/compare") -> str:
+def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/compare",
+           command: str | None = None) -> str:
     """The whole page.
 
     Args:
         c: the comparison.
         figures: PNG bytes by file name (``timeseries.png``, maybe ``effects.png``).
         out: the folder the report is written to (for the lines that reproduce it).
+        command: the command line that made it (shown as run), if any.
     """
     p = c.plan
     base = p.baseline.name
@@ -204,7 +206,7 @@ def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/comp
         "<h2>Method and reproducibility</h2>",
         '<ul class="method">' + "".join(f"<li>{escape(n)}</li>" for n in method_notes(c))
         + "</ul>",
-        f"<pre>{escape(chr(10).join(reproduce_lines(c, out)))}</pre>",
+        f"<pre>{escape(chr(10).join(reproduce_lines(c, out, command)))}</pre>",
         "</main></body></html>",
     ]
     return "\n".join(parts) + "\n"

@@ -49,7 +49,8 @@ def _changes(c: Comparison) -> list[str]:
     return out
 
 
-def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/compare") -> str:
+def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/compare",
+           command: str | None = None) -> str:
     """The whole document; figures are linked by file name (they are saved beside it)."""
     p = c.plan
     bold = lambda s: f"**{_esc(s)}**"  # noqa: E731
@@ -82,5 +83,5 @@ def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/comp
                   f"Parameters that differ from `{p.baseline.name}`.\n", *_changes(c)]
     lines += ["## Method and reproducibility\n",
               *(f"- {note}" for note in method_notes(c)), "",
-              "```sh", *reproduce_lines(c, out), "```", ""]
+              "```sh", *reproduce_lines(c, out, command), "```", ""]
     return "\n".join(lines)

@@ -45,7 +45,8 @@ def method_notes(c: Comparison) -> list[str]:
         "x 12 x 1,000 / district population.",
         "Data beside this report: runs.parquet (one row per run and month), "
         "runs_summary.csv (one row per run), summary.csv (one row per scenario and outcome), "
-        f"and {SCENARIO_DIR}/*.toml (the exact scenarios run).",
+        "cost_effectiveness.csv (one row per cure), "
+        f"{SCENARIO_DIR}/*.toml (the exact scenarios run) and command.txt (the command line).",
     ]
 
 
@@ -72,8 +73,20 @@ def scenario_arg(source: str) -> str:
     return source
 
 
-def reproduce_lines(c: Comparison, out: Path | str = "out/compare") -> list[str]:
-    """Shell lines that redo the comparison, or one run of it alone."""
+def run_list(c: Comparison) -> list[str]:
+    """Exactly what was run: each scenario, where it came from, and the runs."""
+    p = c.plan
+    lines = [f"{s.name}: {p.replicates} runs of {s.run.months} months, from {scenario_arg(src)} "
+             f"(as run: {SCENARIO_DIR}/{s.name}.toml)"
+             for s, src in zip(p.scenarios, p.sources, strict=True)]
+    return lines + [f"master seed {p.master_seed}; replicate seeds: "
+                    + " ".join(map(str, p.seeds))]
+
+
+def reproduce_lines(c: Comparison, out: Path | str = "out/compare",
+                    command: str | None = None) -> list[str]:
+    """Shell lines that redo the comparison, or one run of it alone; first the command as
+    it was run, when known."""
     p = c.plan
     months = {s.run.months for s in p.scenarios}
     cmd = ["govsim", "compare", *(scenario_arg(s) for s in p.sources[1:]),
@@ -83,11 +96,14 @@ def reproduce_lines(c: Comparison, out: Path | str = "out/compare") -> list[str]
         cmd += ["--months", str(months.pop())]
     name = p.names[-1]
     seed = p.seeds[0]
+    as_run = ["# as run (also in command.txt)", command] if command else []
     return [
+        *as_run,
+        "# what was run",
+        *(f"#   {line}" for line in run_list(c)),
         "# the whole comparison",
         shlex.join(cmd),
         f"# one run alone, e.g. replicate 0 of {name}:",
         shlex.join(["govsim", "run", f"{Path(out) / SCENARIO_DIR / name}.toml",
                     "--seed", str(seed)]),
-        f"# seeds of replicates 0-{p.replicates - 1}: " + " ".join(map(str, p.seeds)),
     ]
