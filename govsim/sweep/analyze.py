@@ -431,8 +431,8 @@ def _grid(ok: pd.DataFrame, levels: pd.DataFrame, names: list, outcomes: list, o
             "change": real["change"].map(lambda v: f"{v:+.4g}"),
             "95% interval": [f"{lo:+.4g} to {hi:+.4g}" for lo, hi in
                              zip(real["low"], real["high"], strict=True)]})
-        text.append(table.to_markdown(index=False, colalign=("left", "left", "right",
-                                                              "right", "right", "right")))
+        text.append(table.to_markdown(index=False, disable_numparse=True,
+                                      colalign=("left", "left", *["right"] * 4)))
     flat = steepest[~steepest["significant"]]
     if not flat.empty:
         text.append("No step larger than the noise: " + "; ".join(
