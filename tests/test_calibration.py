@@ -1,4 +1,4 @@
-"""Calibration against public figures (MODEL.md, "Figures to calibrate against")."""
+"""Calibration against public figures (docs/ODD.md, section 8)."""
 
 from __future__ import annotations
 
