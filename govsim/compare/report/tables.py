@@ -74,9 +74,12 @@ def _per_case_cell(row) -> Cell:
     if row["note"]:
         return Cell(fmt.NA, row["note"])
     text = f"{row['yuan_per_case']:,.0f}"
-    if row["yuan_per_case"] < 0:  # it saves money and averts illness
-        return Cell(text, "saves money as well", "better")
-    return Cell(text, f"{row['low']:,.0f} to {row['high']:,.0f}")
+    interval = f"{row['low']:,.0f} to {row['high']:,.0f}"
+    if row["high"] < 0:  # it averts illness and costs less
+        return Cell(text, f"{interval}: saves money as well", "better")
+    if row["low"] < 0:
+        return Cell(text, f"{interval}: no clear extra cost")
+    return Cell(text, interval)
 
 
 def _effect_cell(c: Comparison, name: str, o: Outcome) -> Cell:

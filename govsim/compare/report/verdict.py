@@ -118,7 +118,8 @@ def _with_spending(c: Comparison, cure: str, name: Emphasis) -> str:
     clear gain is worth saying."""
     spent = c.stat(cure, _cost_key(c))
     if spent["significant"] and spent["diff"] > 0:
-        return f"{name(cure)} (although it costs {fmt.effect(spent)} more public money)"
+        return (f"{name(cure)} (although it costs {fmt.effect(spent).lstrip('+')} more "
+                "public money)")
     return name(cure)
 
 
@@ -153,11 +154,11 @@ def _cost_phrase(c: Comparison, cure: str) -> str:
         text = f"about the same as the baseline ({fmt.value(key, spent['mean'])} yuan a month)"
     ce = c.cost_effectiveness
     row = ce[ce["scenario"] == cure]
-    if not row.empty and not row.iloc[0]["note"]:
+    if spent["significant"] and not row.empty and not row.iloc[0]["note"]:
         r = row.iloc[0]
-        if r["yuan_per_case"] < 0:
+        if r["high"] < 0:
             text += ", and it saves money while averting illness"
-        else:
+        elif r["low"] > 0:
             text += (f", {r['yuan_per_case']:,.0f} yuan per illness case averted "
                      f"(95% CI {r['low']:,.0f} to {r['high']:,.0f})")
     return text
