@@ -336,3 +336,20 @@ def test_the_averaged_window_never_exceeds_the_run(months, phrase):
     scenario = govsim.Scenario(name="baseline").with_overrides({"run.months": months})
     p = cmp.Plan((scenario,), ("baseline.toml",), 2, 0)
     assert cmp.core.window_phrase(p) == phrase
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_compare_shows_a_progress_bar_on_a_terminal_only(files, monkeypatch, terminal):
+    stream = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    cmp.run_all(_plan(files, replicates=2), workers=1, progress=True)
+    shown = stream.getvalue()
+    if terminal:
+        assert "govsim compare" in shown and "6/6" in shown
+    else:
+        assert shown == ""
