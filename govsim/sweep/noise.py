@@ -105,6 +105,9 @@ def heatmap_scales(ok: pd.DataFrame, pairs: list[tuple[str, str]],
         n = float(np.median(np.concatenate(counts))) if counts else math.nan
         within = ok.groupby("point_id")[outcome].var(ddof=1).mean()
         noise = Z95 * math.sqrt(within / n) if n and np.isfinite(within) else math.nan
+        if not np.isfinite(values).any():  # no finished run has this outcome
+            scales[outcome] = Scale(0.0, 1.0, math.nan, False)
+            continue
         lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
         quiet = bool(np.isfinite(noise) and hi - lo <= 2 * noise)
         if np.isfinite(noise) and hi - lo < 2 * noise:
