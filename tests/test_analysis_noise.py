@@ -104,3 +104,10 @@ def test_analysis_html_stands_alone_beside_analysis_md(tmp_path):
     steps = pd.read_csv(out / "analysis" / "steps.csv")
     assert {"change", "low", "high", "significant"} <= set(steps.columns)
     assert pytest.approx(0) == steps["half"].fillna(0).max()  # deterministic: no noise
+
+
+def test_a_parameter_whose_levels_overlap_is_drawn_as_noise():
+    overlapping = pd.DataFrame({"mean": [1.0, 1.2, 0.9], "ci95": [0.3, 0.3, 0.3]})
+    apart = pd.DataFrame({"mean": [1.0, 2.0], "ci95": [0.3, 0.3]})
+    assert analyze_module._within_noise(overlapping)
+    assert not analyze_module._within_noise(apart)

@@ -477,19 +477,30 @@ def _plot_main_effects(levels: pd.DataFrame, names: list, outcome: str, out: Pat
     for ax, name in zip(axes.flat, names, strict=False):
         group = data[data["parameter"] == name].sort_values("order")
         x = np.arange(len(group))
+        flat = _within_noise(group)
         ax.errorbar(x, group["mean"] * axis.scale, yerr=group["ci95"].fillna(0) * axis.scale,
-                    marker="o", capsize=3)
+                    marker="o", capsize=3, color="#9a9a9a" if flat else None)
         ax.set_xticks(x, group["level"], rotation=30, ha="right", fontsize=8)
         ax.set_xlabel(parameter_label(name), fontsize=9)
+        if flat:
+            ax.set_title("all levels within one another's intervals", fontsize=8,
+                         color="#777777")
         ax.grid(alpha=0.3)
     for ax in axes[:, 0]:
         ax.set_ylabel(axis.label, fontsize=9)
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
     fig.suptitle(f"{axis.label}: mean by parameter level, with its 95% interval "
-                 "(over the runs at that level)", fontsize=11)
+                 "(over the runs at that level); grey: no level differs beyond noise",
+                 fontsize=11)
     fig.tight_layout()
     return _save(fig, out / f"main_effects_{_safe(outcome)}.png")
+
+
+def _within_noise(group: pd.DataFrame) -> bool:
+    """Whether one value lies inside every level's 95% interval (no level is told apart)."""
+    low, high = group["mean"] - group["ci95"], group["mean"] + group["ci95"]
+    return bool(group["ci95"].notna().all() and low.max() <= high.min())
 
 
 def _plot_heatmaps(ok: pd.DataFrame, p: str, q: str, outcomes: list, out: Path,
