@@ -2,10 +2,10 @@
 the data behind them.
 
 It reads a finished :class:`~govsim.compare.core.Comparison` and is never imported by it.
-One concept per module: ``format`` (how numbers read), ``tables`` (the tables' cells),
-``costs`` (the public cost lines and cost-effectiveness), ``verdict`` (the opening
-paragraph), ``figures`` (PNGs), ``method`` (method notes and how to reproduce), and the
-views ``html``, ``markdown`` and ``text``.
+One concept per module: ``format`` (how numbers read), ``tables`` (the tables' cells,
+including the public cost lines of :mod:`govsim.compare.costs`), ``verdict`` (the opening
+paragraph), ``figures`` (PNGs), ``method`` (method notes, what was run and how to reproduce
+it), and the views ``html``, ``markdown`` and ``text``.
 """
 
 from __future__ import annotations
