@@ -7,16 +7,19 @@
 - ``means_by_level.csv`` (any design): the mean, sd, count and 95% interval of each outcome
   by level of each parameter (ranges of sampled designs in 5 equal bins), and
   ``main_effects_<outcome>.png``.
-- grid: ``heatmap_<outcome>__<p>__<q>.png`` of the mean outcome over each pair of
-  parameters (averaged over any others), and the steepest steps between adjacent levels.
+- grid: ``heatmaps__<p>__<q>.png`` of the mean outcome over each pair of parameters
+  (averaged over any others; one colour scale per outcome, shared by every pair and never
+  narrower than the noise), ``steps.csv`` (every step between adjacent levels with its 95%
+  interval) and, in the report, the steepest step that is larger than the noise.
 - sobol: ``sobol_indices.csv`` with first-order (S1) and total (ST) indices and their 95%
-  confidence half-widths (SALib, bootstrap), ``sobol_second_order.csv`` when sampled, and
-  ``sobol_<outcome>.png``.
+  confidence half-widths (SALib, bootstrap) and a ``flag`` where an index cannot be read at
+  face value, ``sobol_second_order.csv`` when sampled, and ``sobol_<outcome>.png``.
 - morris: ``morris.csv`` with mu, mu*, its 95% half-width and sigma, and
   ``morris_<outcome>.png``.
 - ``noise.csv`` (replicated designs): the share of each outcome's variance that is
   run-to-run noise, for single runs and for replicate means.
-- ``analysis.md``: a short report of the above.
+- ``analysis.md``: a short report of the above, and ``analysis.html``: the same as one
+  page with its figures embedded.
 
 Sensitivity indices are computed on the replicate means of each design point: averaging
 removes part of the seed noise from the output, so that indices describe the levers rather
