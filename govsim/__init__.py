@@ -1,6 +1,6 @@
 """govsim: an agent-based simulator of collaborative food-safety governance.
 
-The public API (see the contract in the design, and the README)::
+The public API (see the README)::
 
     import govsim
     scenario = govsim.Scenario.load("scenarios/baseline.toml")

@@ -7,6 +7,7 @@ Every subcommand's work lives in its own module; a :class:`~govsim.scenario.Scen
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -42,11 +43,25 @@ def load_scenario(name_or_path: str | None, sets: list[str] | None = None,
     """The scenario a command works on: bundled name or file, then ``--set`` overrides."""
     scenario = Scenario.load(resolve(name_or_path or "baseline"))
     overrides = dict(parse_override(s) for s in sets or [])
-    if months is not None:
-        overrides["run.months"] = months
     if overrides:
-        scenario = scenario.with_overrides(overrides, source="--set")
+        try:
+            scenario = scenario.with_overrides(overrides, source="--set")
+        except ScenarioError as exc:
+            raise ScenarioError(did_you_mean(str(exc), overrides)) from None
+    if months is not None:  # its own option, so a bad value is reported as --months
+        scenario = scenario.with_overrides({"run.months": months}, source="--months")
     return scenario
+
+
+def did_you_mean(message: str, overrides: dict[str, Any]) -> str:
+    """``message`` with the closest known field for an unknown ``--set`` name in it."""
+    known = field_names()
+    for key in overrides:
+        if key not in known and key in message:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            if close:
+                return f"{message} (did you mean {close[0]}?)"
+    return message
 
 
 def _add_run(sub) -> None:
@@ -60,17 +75,23 @@ def _add_run(sub) -> None:
                         "(repeatable)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--months", type=int, help="months to simulate (default: the scenario's)")
-    p.add_argument("--out", type=Path, help="output folder (default out/<scenario>/)")
+    p.add_argument("--out", type=Path, help="output folder (default out/run/<scenario>-<hash "
+                                            "of its parameters and seed>/)")
     p.set_defaults(handler=cmd_run)
 
 
 def cmd_run(args) -> int:
     # imported here so that `govsim --help` and bad input answer without loading the model
+    from govsim.naming import output_folder
     from govsim.output import run_with_progress, summary_table, write_run
 
     scenario = load_scenario(args.scenario, args.set, args.months)
+    out = args.out or output_folder("run", [scenario], seed=args.seed)
     result = run_with_progress(scenario, args.seed)
-    files = write_run(result, args.out or Path("out") / scenario.name)
+    overrides = dict(parse_override(s) for s in args.set)
+    if args.months is not None:
+        overrides["run.months"] = args.months
+    files = write_run(result, out, argv=getattr(args, "argv", None), overrides=overrides)
     print(summary_table(result))
     print(f"\nwrote {', '.join(str(f) for f in files)}")
     return 0
@@ -112,13 +133,14 @@ def _add_compare(sub) -> None:
     p.add_argument("--months", type=int, help="months per run (default: the scenarios')")
     p.add_argument("--workers", type=int, help="processes (default: all cores)")
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    p.add_argument("--out", type=Path, default=Path("out/compare"),
-                   help="report folder (default out/compare/)")
+    p.add_argument("--out", type=Path,
+                   help="report folder (default out/compare/<scenarios>-<hash of their "
+                        "parameters, replicates and seed>/)")
     p.set_defaults(handler=cmd_compare)
 
 
 def cmd_compare(args) -> int:
-    from govsim.compare import main as compare_main
+    from govsim.compare.command import main as compare_main
 
     return compare_main(args)
 
@@ -197,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded with the results
     try:
         return args.handler(args)
     except ScenarioError as exc:

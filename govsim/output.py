@@ -75,60 +75,94 @@ def run_with_progress(scenario: Scenario, seed: int) -> RunResult:
         bar.close()
 
 
-def write_run(result: RunResult, out: Path) -> list[Path]:
-    """Write timeseries.csv, summary.json and outcomes.png of one run into ``out``."""
+def write_run(result: RunResult, out: Path, argv: list[str] | None = None,
+              overrides: dict | None = None) -> list[Path]:
+    """Write one run into ``out``: timeseries.csv, summary.json, outcomes.png, and what was
+    run: scenario.toml (the full scenario, overrides applied) and command.txt.
+
+    Args:
+        result: the run.
+        out: the folder.
+        argv: the command line's arguments, recorded in command.txt and summary.json.
+        overrides: the parameters set on the command line (``--set``, ``--months``), shown
+            in summary.json and the figure's title.
+    """
+    from govsim.naming import command_line, record
+
     out = Path(out)
+    overrides = dict(overrides or {})
     files = []
     with atomic_path(out / "timeseries.csv") as tmp:
         result.timeseries.to_csv(tmp, index=False)
     files.append(out / "timeseries.csv")
+    files.append(write_text(out / "scenario.toml", result.scenario.to_toml()))
     summary = {"scenario": result.scenario.name, "seed": result.seed,
-               "months": result.scenario.run.months, "summary": result.summary,
+               "months": result.scenario.run.months, "overrides": overrides,
+               "command": command_line(argv) if argv is not None else None,
+               "summary": result.summary,
                "events": [f"month {m}: {t}" for m, t in result.events]}
     files.append(write_text(out / "summary.json", json.dumps(summary, indent=2)))
-    files.append(plot_outcomes(result, out / "outcomes.png"))
+    files.append(plot_outcomes(result, out / "outcomes.png", overrides))
+    if argv is not None:
+        files.append(record(out, argv))
     return files
 
 
-def plot_outcomes(result: RunResult, path: Path) -> Path:
-    """A 2x2 figure of the main outcomes over time."""
+def run_title(result: RunResult, overrides: dict | None = None) -> str:
+    """What was run, for a figure: scenario, what the command line changed, seed."""
+    changed = ", ".join(f"{k} = {v}" for k, v in (overrides or {}).items())
+    return (f"govsim: {result.scenario.name}" + (f" with {changed}" if changed else "")
+            + f" (seed {result.seed})")
+
+
+#: Panels of outcomes.png: (title, y-axis label, scale, [(column, legend label)]). Shares are
+#: drawn in per cent, each group on its own labelled axis: compliance (around 80%) and the
+#: official failure rate (around 3%) would be unreadable on one 0-1 axis.
+RUN_PANELS = (
+    ("Businesses complying", "% of food businesses", 100,
+     [("compliance_rate", "complying")]),
+    ("What is unsafe, and what the tests see", "% of batches", 100,
+     [("unsafe_share", "truly unsafe"), ("sample_failure_rate", "official failure rate")]),
+    ("People per month", "people per month", 1,
+     [("illness_cases", "fell ill"), ("complaints", "complained")]),
+    ("Agency reports", "% of test reports", 100,
+     [("false_pass_rate", "false (shirked or bought)"), ("collusion_rate", "bought passes")]),
+    ("Public trust", "trust score (0 = none, 1 = full)", 1,
+     [("public_trust", "mean trust of consumers")]),
+    ("Money per month", "thousand yuan per month", 1e-3,
+     [("budget_spent", "testing budget spent"), ("rewards_paid_yuan", "rewards paid"),
+      ("fines_collected", "fines collected")]),
+)
+
+
+def plot_outcomes(result: RunResult, path: Path, overrides: dict | None = None) -> Path:
+    """The main outcomes over time, one labelled panel per kind of figure; the title says
+    what was run (scenario, command-line changes, seed)."""
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     ts = result.timeseries
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
-    ax = axes[0, 0]
-    ax.plot(ts.step, ts.compliance_rate, label="businesses complying")
-    ax.plot(ts.step, ts.unsafe_share, label="true unsafe share")
-    ax.plot(ts.step, ts.sample_failure_rate, label="official failure rate")
-    ax.set_title("Compliance and what the statistics see")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=8)
-    ax = axes[0, 1]
-    ax.plot(ts.step, ts.illness_cases, label="illness cases")
-    ax.plot(ts.step, ts.complaints, label="complaints")
-    ax.set_title("People per month")
-    ax.legend(fontsize=8)
-    ax = axes[1, 0]
-    ax.plot(ts.step, ts.false_pass_rate, label="false reports")
-    ax.plot(ts.step, ts.collusion_rate, label="bought passes")
-    ax.plot(ts.step, ts.public_trust, label="public trust")
-    ax.set_title("Agencies' honesty and public trust")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=8)
-    ax = axes[1, 1]
-    ax.plot(ts.step, ts.budget_spent / 1000, label="budget spent")
-    ax.plot(ts.step, ts.fines_collected / 1000, label="fines collected")
-    ax.set_title("Thousand yuan per month")
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(2, 3, figsize=(14, 7.5), sharex=True)
+    for ax, (title, ylabel, scale, lines) in zip(axes.flat, RUN_PANELS, strict=True):
+        for column, label in lines:
+            if column in ts:
+                ax.plot(ts.step, ts[column] * scale, label=label)
+        ax.set_title(title, fontsize=11, loc="left")
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        if len(lines) > 1:
+            ax.legend(fontsize=8)
     for a in axes[1]:
         a.set_xlabel("month")
-    fig.suptitle(f"govsim: {result.scenario.name} (seed {result.seed})")
+    fig.suptitle(textwrap.fill(run_title(result, overrides), 150), fontsize=11)
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+        fig.savefig(tmp, dpi=100, format="png", metadata={"Software": None})
     plt.close(fig)
     return Path(path)
 
@@ -137,7 +171,9 @@ def summary_table(result: RunResult) -> str:
     """The headline figures (mean of the last 12 months) as an aligned text table."""
     s = result.summary
     months = min(12, result.scenario.run.months)
-    lines = [f"{result.scenario.name}: mean of the last {months} months "
+    window = (f"mean of all {months} months" if months == result.scenario.run.months
+              else f"mean of the last {months} months")
+    lines = [f"{result.scenario.name}: {window} "
              f"(seed {result.seed}, {result.scenario.run.months} months)"]
     width = max(len(label) for _, label, _ in HEADLINES)
     for key, label, fmt in HEADLINES:

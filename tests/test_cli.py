@@ -39,7 +39,8 @@ def test_run_accepts_a_scenario_file_and_defaults_its_output_folder(tmp_path):
     scenario.write_text('[run]\nmonths = 3\n[consumers]\ncount = 500\n')
     done = govsim("run", str(scenario), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "out" / "mine" / "timeseries.csv").exists()
+    [folder] = (tmp_path / "out" / "run").glob("mine-*")  # named for the scenario
+    assert (folder / "timeseries.csv").exists()
 
 
 def test_scenarios_lists_every_bundled_scenario():
@@ -86,3 +87,11 @@ def test_every_command_has_help(command):
     done = govsim(command, "--help")
     assert done.returncode == 0
     assert "usage: govsim" in done.stdout
+
+
+def test_a_bad_months_is_reported_as_months_and_a_set_typo_gets_a_suggestion(tmp_path):
+    done = govsim("run", "--months", "0", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.startswith("govsim: --months: run.months = 0")
+    done = govsim("run", "--set", "law.enforcment_probability=0.9", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "did you mean law.enforcement_probability?" in done.stderr

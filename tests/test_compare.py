@@ -136,7 +136,7 @@ def test_significant_effects_are_flagged_with_their_direction():
 
 
 def test_verdict_names_the_cures_that_work_and_those_that_do_not():
-    from govsim.report.verdict import verdict
+    from govsim.compare.report.verdict import verdict
 
     c = _synthetic({"good": {"compliance_rate": 0.2, "illness_cases": -300},
                     "same": {}})
@@ -195,7 +195,7 @@ def _no_runs(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a run started")
 
-    monkeypatch.setattr(cmp, "run", forbidden)
+    monkeypatch.setattr(cmp.core, "run", forbidden)
 
 
 def test_bad_scenario_among_several_is_named_before_any_run(files, tmp_path, monkeypatch,
@@ -238,7 +238,7 @@ def test_two_scenarios_with_one_name_are_refused(files, tmp_path):
 
 
 def test_failed_report_leaves_nothing_half_written(files, tmp_path, monkeypatch):
-    from govsim.report import figures
+    from govsim.compare.report import figures
 
     def broken(c):
         raise RuntimeError("figure failed")
@@ -295,7 +295,10 @@ def test_data_has_one_row_per_run_and_month_and_per_scenario_outcome(report):
     assert not runs.duplicated(["scenario", "replicate", "step"]).any()
     assert set(runs.scenario) == {"baseline", *CURES}
     summary = pd.read_csv(out / "summary.csv")
-    assert len(summary) == 3 * len(cmp.OUTCOMES)
+    # every outcome and every public cost line the model reports, per scenario
+    lines = 3 + ("inspection_cost_yuan" in COLUMNS) + ("public_cost_yuan" in COLUMNS)
+    per_scenario = len(cmp.OUTCOMES) + lines + 1  # and the total
+    assert len(summary) == 3 * per_scenario
     assert {"mean", "low", "high", "diff", "diff_low", "diff_high", "significant"} <= set(
         summary.columns)
 
@@ -310,3 +313,43 @@ def test_each_run_can_be_rerun_alone(report):
     again = govsim.run(scenario, seed=int(mine.seed.iloc[0])).timeseries
     pd.testing.assert_frame_equal(
         mine[list(again.columns)].reset_index(drop=True), again, check_exact=True)
+
+
+def test_the_comparison_never_imports_its_report():
+    # the report depends on the comparison's data, never the reverse (no import cycle)
+    import subprocess
+    import sys
+
+    code = ("import sys, govsim.compare, govsim.compare.core; "
+            "print(sorted(m for m in sys.modules if m.startswith('govsim.compare.')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout
+    assert "govsim.compare.core" in loaded
+    assert "govsim.compare.report" not in loaded and "govsim.compare.command" not in loaded
+    assert cmp.replicate_seed(0, 1) == cmp.core.replicate_seed(0, 1)
+
+
+@pytest.mark.parametrize("months, phrase", [(6, "Mean of all 6 months"),
+                                            (12, "Mean of all 12 months"),
+                                            (60, "Mean of the last 12 of 60 months")])
+def test_the_averaged_window_never_exceeds_the_run(months, phrase):
+    scenario = govsim.Scenario(name="baseline").with_overrides({"run.months": months})
+    p = cmp.Plan((scenario,), ("baseline.toml",), 2, 0)
+    assert cmp.core.window_phrase(p) == phrase
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_compare_shows_a_progress_bar_on_a_terminal_only(files, monkeypatch, terminal):
+    stream = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    cmp.run_all(_plan(files, replicates=2), workers=1, progress=True)
+    shown = stream.getvalue()
+    if terminal:
+        assert "govsim compare" in shown and "6/6" in shown
+    else:
+        assert shown == ""

@@ -30,3 +30,22 @@ def test_odd_lists_every_parameter_with_its_default():
                 assert shown.strip('"') == default, name
             else:
                 assert float(shown) == float(default), name
+
+
+ROOT = ODD.parent.parent
+
+
+def test_docs_and_bundled_files_point_only_to_files_in_the_repository():
+    texts = [ROOT / "README.md", ODD, *sorted((ROOT / "scenarios").glob("*.toml")),
+             *sorted((ROOT / "experiments").glob("*.toml"))]
+    for path in texts:
+        text = path.read_text(encoding="utf-8")
+        assert "MODEL.md" not in text and "../shared" not in text, path
+        for target in re.findall(r"\]\(([^)#:]+)\)", text):  # relative Markdown links
+            assert (path.parent / target).exists(), f"{path.name} links to missing {target}"
+
+
+def test_package_docstrings_say_what_a_package_is_not_a_work_item():
+    for init in (ROOT / "govsim").rglob("__init__.py"):
+        doc = init.read_text(encoding="utf-8")
+        assert not re.search(r"\(issue \d+\)|#\d+\b", doc), init

@@ -1,4 +1,4 @@
-"""Experiments: designed, replicated, resumable parameter sweeps over govsim (issue 4).
+"""Experiments: designed, replicated, resumable parameter sweeps over govsim.
 
 An experiment file (TOML, see ``experiments/``) names a base scenario, the parameters to vary
 and a design; :func:`run_sweep` runs every design point x replicate with its own seed and

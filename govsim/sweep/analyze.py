@@ -7,16 +7,19 @@
 - ``means_by_level.csv`` (any design): the mean, sd, count and 95% interval of each outcome
   by level of each parameter (ranges of sampled designs in 5 equal bins), and
   ``main_effects_<outcome>.png``.
-- grid: ``heatmap_<outcome>__<p>__<q>.png`` of the mean outcome over each pair of
-  parameters (averaged over any others), and the steepest steps between adjacent levels.
+- grid: ``heatmaps__<p>__<q>.png`` of the mean outcome over each pair of parameters
+  (averaged over any others; one colour scale per outcome, shared by every pair and never
+  narrower than the noise), ``steps.csv`` (every step between adjacent levels with its 95%
+  interval) and, in the report, the steepest step that is larger than the noise.
 - sobol: ``sobol_indices.csv`` with first-order (S1) and total (ST) indices and their 95%
-  confidence half-widths (SALib, bootstrap), ``sobol_second_order.csv`` when sampled, and
-  ``sobol_<outcome>.png``.
+  confidence half-widths (SALib, bootstrap) and a ``flag`` where an index cannot be read at
+  face value, ``sobol_second_order.csv`` when sampled, and ``sobol_<outcome>.png``.
 - morris: ``morris.csv`` with mu, mu*, its 95% half-width and sigma, and
   ``morris_<outcome>.png``.
 - ``noise.csv`` (replicated designs): the share of each outcome's variance that is
   run-to-run noise, for single runs and for replicate means.
-- ``analysis.md``: a short report of the above.
+- ``analysis.md``: a short report of the above, and ``analysis.html``: the same as one
+  page with its figures embedded.
 
 Sensitivity indices are computed on the replicate means of each design point: averaging
 removes part of the seed noise from the output, so that indices describe the levers rather
@@ -37,8 +40,11 @@ import pandas as pd
 
 from govsim.output import atomic_path, write_text
 from govsim.run import SUMMARY_MONTHS
+from govsim.sweep import html as analysis_html
+from govsim.sweep import noise
 from govsim.sweep.design import UNIT_PREFIX, unit_problem
 from govsim.sweep.experiment import ExperimentError
+from govsim.sweep.labels import outcome_axis, parameter_label
 from govsim.sweep.storage import ANALYSIS, iter_results, read_design, read_manifest
 
 BINS = 5  # bins of a sampled range in the means-by-level table
@@ -111,6 +117,8 @@ def analyze(directory: str | Path) -> Analysis:
     sections.append("## Files\n\n" + "\n".join(f"- `{p.name}`" for p in result.files))
     result.markdown = "\n\n".join(s for s in sections if s) + "\n"
     result.files.append(write_text(out / "analysis.md", result.markdown))
+    result.files.append(write_text(out / "analysis.html", analysis_html.render(
+        result.markdown, out, title=f"Sweep analysis: {manifest['name']}")))
     return result
 
 
@@ -244,16 +252,24 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 and not math.isnan(b) else float("nan")
 
 
+#: Share of a point mean's variance due to the seed above which an outcome is called noisy.
+NOISY = 0.2
+
+
 def _md_noise(noise: pd.DataFrame) -> str:
     lines = ["## Run-to-run noise",
              "Share of each outcome's variance due to the seed alone (between replicates of "
              "the same point): of single runs, and of the replicate means the indices and "
              "tables use. Above about 0.2 for the means, differences between points are "
              "partly dice: add replicates before reading small effects (and Sobol ST near "
-             "or above 1 is a symptom).", "",
-             "| outcome | of a run | of a point mean | |", "|---|---:|---:|---|"]
-    lines += [f"| `{r.outcome}` | {r.run_share:.2f} | {r.mean_share:.2f} | "
-              f"{'**noisy**' if r.mean_share > 0.2 else ''} |" for r in noise.itertuples()]
+             "or above 1 is a symptom).", ""]
+    shown = pd.DataFrame({
+        "outcome": noise["outcome"].map(lambda o: f"`{o}`"),
+        "of a run": noise["run_share"].map("{:.2f}".format),
+        "of a point mean": noise["mean_share"].map("{:.2f}".format),
+        "": noise["mean_share"].map(lambda v: "**noisy**" if v > NOISY else "")})
+    lines.append(shown.to_markdown(index=False, disable_numparse=True,
+                                   colalign=("left", "right", "right", "left")))
     return "\n".join(lines)
 
 
@@ -301,6 +317,7 @@ def _sobol(points: pd.DataFrame, manifest: dict, names: list, outcomes: list, ou
                                   "S2": si["S2"][i, j], "S2_conf": si["S2_conf"][i, j]})
     table = pd.DataFrame(rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST",
                                         "ST_conf"])
+    table["flag"] = noise.sobol_flags(table) if not table.empty else []
     files.append(_write_csv(table, out / "sobol_indices.csv", index=False))
     if second:
         files.append(_write_csv(pd.DataFrame(pairs), out / "sobol_second_order.csv",
@@ -312,18 +329,28 @@ def _sobol(points: pd.DataFrame, manifest: dict, names: list, outcomes: list, ou
             f"alone) and total (ST: including its interactions) indices, with 95% "
             f"bootstrap half-widths ({NUM_RESAMPLES} resamples), from "
             f"N = {manifest['samples']} base samples over the unit-scaled parameters. "
-            "Parameters are sorted by ST; ST well above S1 means interactions."]
+            "Parameters are sorted by ST; ST well above S1 means interactions. An index "
+            f"outside [0, 1] or with a half-width above {noise.WIDE_INTERVAL} is flagged ⚠ "
+            "here and on its chart: it is estimation error, not a property of the model; "
+            f"to narrow it, {noise.SOBOL_ADVICE}."]
+    n_flagged = int((table["flag"] != "").sum())
+    if n_flagged:
+        text.append(f"**{n_flagged} of {len(table)} indices are flagged**: read the ranking "
+                    "of levers only where intervals do not overlap.")
     if second:
         text.append("Second-order indices (S2, the share due to each pair's interaction): "
                     "`sobol_second_order.csv`.")
     text += notes
     for outcome, group in table.groupby("outcome", sort=False):
         group = group.sort_values("ST", ascending=False)
-        lines = [f"### {outcome}", "", "| parameter | S1 | ±95% | ST | ±95% |",
-                 "|---|---:|---:|---:|---:|"]
-        lines += [f"| `{r.parameter}` | {r.S1:.3f} | {r.S1_conf:.3f} | {r.ST:.3f} | "
-                  f"{r.ST_conf:.3f} |" for r in group.itertuples()]
-        text.append("\n".join(lines))
+        shown = pd.DataFrame({
+            "parameter": group["parameter"].map(lambda n: f"`{n}`"),
+            "S1": group["S1"].map("{:.3f}".format), "±95%": group["S1_conf"].map("{:.3f}".format),
+            "ST": group["ST"].map("{:.3f}".format), "±95% ": group["ST_conf"].map("{:.3f}".format),
+            "": group["flag"].map(lambda f: f"⚠ {f}" if f else "")})
+        text += [f"### {outcome}", shown.to_markdown(index=False, disable_numparse=True,
+                                                     colalign=("left", *["right"] * 4, "left")),
+                 f"![Sobol indices of {outcome}](sobol_{_safe(outcome)}.png)"]
     return "\n\n".join(text)
 
 
@@ -367,11 +394,14 @@ def _morris(points: pd.DataFrame, manifest: dict, names: list, outcomes: list, o
     text += notes
     for outcome, group in table.groupby("outcome", sort=False):
         group = group.sort_values("mu_star", ascending=False)
-        lines = [f"### {outcome}", "", "| parameter | mu* | ±95% | mu | sigma |",
-                 "|---|---:|---:|---:|---:|"]
-        lines += [f"| `{r.parameter}` | {r.mu_star:.4g} | {r.mu_star_conf:.3g} | {r.mu:.4g} | "
-                  f"{r.sigma:.4g} |" for r in group.itertuples()]
-        text.append("\n".join(lines))
+        shown = pd.DataFrame({
+            "parameter": group["parameter"].map(lambda n: f"`{n}`"),
+            "mu*": group["mu_star"].map("{:.4g}".format),
+            "±95%": group["mu_star_conf"].map("{:.3g}".format),
+            "mu": group["mu"].map("{:.4g}".format), "sigma": group["sigma"].map("{:.4g}".format)})
+        text += [f"### {outcome}", shown.to_markdown(index=False, disable_numparse=True,
+                                                     colalign=("left", *["right"] * 4)),
+                 f"![Morris screening of {outcome}](morris_{_safe(outcome)}.png)"]
     return "\n\n".join(text)
 
 
@@ -382,37 +412,44 @@ def _grid(ok: pd.DataFrame, levels: pd.DataFrame, names: list, outcomes: list, o
           files: list) -> str:
     varied = [n for n in names if ok[n].nunique() > 1]
     pairs = [(p, q) for i, p in enumerate(varied) for q in varied[i + 1:]][:MAX_HEATMAP_PAIRS]
+    scales = noise.heatmap_scales(ok, pairs, outcomes)
     for p, q in pairs:
-        files.append(_plot_heatmaps(ok, p, q, outcomes, out))
-    steps = steepest_steps(levels)
+        files.append(_plot_heatmaps(ok, p, q, outcomes, out, scales))
+    steps = noise.step_intervals(ok, varied, outcomes)
+    files.append(_write_csv(steps, out / "steps.csv", index=False))
+    steepest = noise.steepest_steps(steps)
     text = ["## Where outcomes change fastest",
             "For each outcome and parameter, the adjacent pair of levels with the largest "
-            "change in the mean outcome (averaged over the other parameters and replicates): "
-            "candidate tipping points, to look at in the heatmaps."]
-    if not steps.empty:
-        lines = ["| outcome | parameter | from | to | change |", "|---|---|---:|---:|---:|"]
-        lines += [f"| `{r.outcome}` | `{r.parameter}` | {r.start} | {r.end} | "
-                  f"{r.change:+.4g} |" for r in steps.itertuples()]
-        text.append("\n".join(lines))
+            "change in the mean outcome (averaged over the other parameters and replicates) "
+            "that is larger than the seed noise: candidate tipping points, with the 95% "
+            "interval of the change (from the replicates' spread at each point). Steps "
+            "within noise are left out of the table and named below it; every step is in "
+            "`steps.csv`."]
+    real = steepest[steepest["significant"]]
+    if not real.empty:
+        table = pd.DataFrame({
+            "outcome": real["outcome"].map(lambda o: f"`{o}`"),
+            "parameter": real["parameter"].map(lambda n: f"`{n}`"),
+            "from": real["start"].map(_label), "to": real["end"].map(_label),
+            "change": real["change"].map(lambda v: f"{v:+.4g}"),
+            "95% interval": [f"{lo:+.4g} to {hi:+.4g}" for lo, hi in
+                             zip(real["low"], real["high"], strict=True)]})
+        text.append(table.to_markdown(index=False, disable_numparse=True,
+                                      colalign=("left", "left", *["right"] * 4)))
+    flat = steepest[~steepest["significant"]]
+    if not flat.empty:
+        text.append("No step larger than the noise: " + "; ".join(
+            f"`{r.outcome}` over `{r.parameter}`" for r in flat.itertuples()) + "."
+            + (" (No replicates: steps have no interval, so none is shown as real.)"
+               if flat["half"].isna().all() else ""))
     if pairs:
-        text.append("Heatmaps: " + ", ".join(f"`{p}` x `{q}`" for p, q in pairs) + ".")
+        text.append("Heatmaps: " + ", ".join(f"`{p}` x `{q}`" for p, q in pairs) + ". Each "
+                    "outcome has one colour scale, shared by all its panels, that spans at "
+                    "least the 95% noise band of a cell mean; an outcome whose cells are all "
+                    "within noise is drawn in grey.")
+        text += [f"![Heatmaps of {p} and {q}](heatmaps__{_safe(p)}__{_safe(q)}.png)"
+                 for p, q in pairs]
     return "\n\n".join(text)
-
-
-def steepest_steps(levels: pd.DataFrame) -> pd.DataFrame:
-    """Per outcome and parameter, the adjacent levels with the largest change in the mean."""
-    rows = []
-    for (outcome, name), group in levels.groupby(["outcome", "parameter"], sort=False):
-        group = group.sort_values("order")
-        if len(group) < 2:
-            continue
-        change = group["mean"].diff().to_numpy()[1:]
-        if np.all(np.isnan(change)):
-            continue
-        i = int(np.nanargmax(np.abs(change)))
-        rows.append({"outcome": outcome, "parameter": name, "start": group["level"].iloc[i],
-                     "end": group["level"].iloc[i + 1], "change": change[i]})
-    return pd.DataFrame(rows)
 
 
 # --- plots ------------------------------------------------------------------------------
@@ -435,84 +472,134 @@ def _plot_main_effects(levels: pd.DataFrame, names: list, outcome: str, out: Pat
     import matplotlib.pyplot as plt
 
     data = levels[levels["outcome"] == outcome]
+    axis = outcome_axis(outcome)
     cols = min(3, len(names))
     rows = math.ceil(len(names) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False,
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.2 * rows), squeeze=False,
                              sharey=True)
     for ax, name in zip(axes.flat, names, strict=False):
         group = data[data["parameter"] == name].sort_values("order")
         x = np.arange(len(group))
-        ax.errorbar(x, group["mean"], yerr=group["ci95"].fillna(0), marker="o", capsize=3)
-        ax.set_xticks(x, group["level"], rotation=30, ha="right", fontsize=7)
-        ax.set_title(name, fontsize=9)
+        flat = _within_noise(group)
+        ax.errorbar(x, group["mean"] * axis.scale, yerr=group["ci95"].fillna(0) * axis.scale,
+                    marker="o", capsize=3, color="#9a9a9a" if flat else None)
+        ax.set_xticks(x, group["level"], rotation=30, ha="right", fontsize=8)
+        ax.set_xlabel(parameter_label(name), fontsize=9)
+        if flat:
+            ax.set_title("all levels within one another's intervals", fontsize=8,
+                         color="#777777")
+        ax.grid(alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(axis.label, fontsize=9)
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
-    fig.suptitle(f"{outcome}: mean by parameter level (95% interval)")
+    fig.suptitle(f"{axis.label}: mean by parameter level, with its 95% interval "
+                 "(over the runs at that level); grey: no level differs beyond noise",
+                 fontsize=11)
     fig.tight_layout()
     return _save(fig, out / f"main_effects_{_safe(outcome)}.png")
 
 
-def _plot_heatmaps(ok: pd.DataFrame, p: str, q: str, outcomes: list, out: Path) -> Path:
-    """One figure per pair of parameters, a heatmap panel per outcome."""
+def _within_noise(group: pd.DataFrame) -> bool:
+    """Whether one value lies inside every level's 95% interval (no level is told apart)."""
+    low, high = group["mean"] - group["ci95"], group["mean"] + group["ci95"]
+    return bool(group["ci95"].notna().all() and low.max() <= high.min())
+
+
+def _plot_heatmaps(ok: pd.DataFrame, p: str, q: str, outcomes: list, out: Path,
+                   scales: dict[str, noise.Scale]) -> Path:
+    """One figure per pair of parameters, a heatmap panel per outcome, each outcome on its
+    shared colour scale (grey when all its cells are within noise)."""
     import matplotlib.pyplot as plt
 
     cols = min(3, len(outcomes))
     rows = math.ceil(len(outcomes) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.4 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.8 * cols, 4.6 * rows), squeeze=False)
     for ax, outcome in zip(axes.flat, outcomes, strict=False):
+        scale, axis = scales[outcome], outcome_axis(outcome)
         table = ok.groupby([p, q])[outcome].mean().unstack(q).sort_index().sort_index(axis=1)
-        values = table.to_numpy(float)
-        image = ax.imshow(values, origin="lower", aspect="auto", cmap="viridis")
+        values = table.to_numpy(float) * axis.scale
+        vmin, vmax = scale.vmin * axis.scale, scale.vmax * axis.scale
+        image = ax.imshow(values, origin="lower", aspect="auto", vmin=vmin, vmax=vmax,
+                          cmap="Greys" if scale.within_noise else "viridis",
+                          alpha=0.35 if scale.within_noise else 1.0)
         ax.set_xticks(range(table.shape[1]), [_label(v) for v in table.columns], rotation=30,
-                      ha="right", fontsize=7)
-        ax.set_yticks(range(table.shape[0]), [_label(v) for v in table.index], fontsize=7)
-        ax.set_xlabel(q, fontsize=8)
-        ax.set_ylabel(p, fontsize=8)
+                      ha="right", fontsize=8)
+        ax.set_yticks(range(table.shape[0]), [_label(v) for v in table.index], fontsize=8)
+        ax.set_xlabel(parameter_label(q), fontsize=9)
+        ax.set_ylabel(parameter_label(p), fontsize=9)
         if values.size <= 100:
-            middle = np.nanmean(values)
+            middle = (vmin + vmax) / 2
             for (i, j), value in np.ndenumerate(values):
-                ax.text(j, i, _short(value), ha="center", va="center", fontsize=6,
-                        color="white" if value < middle else "black")
+                dark = value < middle and not scale.within_noise
+                ax.text(j, i, _short(value), ha="center", va="center", fontsize=7,
+                        color="white" if dark else "black")
         fig.colorbar(image, ax=ax)
-        ax.set_title(outcome, fontsize=9)
+        title = axis.label
+        if np.isfinite(scale.noise):
+            title += (f"\nall within noise (±{_short(scale.noise * axis.scale)})"
+                      if scale.within_noise else
+                      f"\nnoise of a cell: ±{_short(scale.noise * axis.scale)}")
+        ax.set_title(title, fontsize=9, color="grey" if scale.within_noise else "black")
     for ax in list(axes.flat)[len(outcomes):]:
         ax.set_visible(False)
-    fig.suptitle(f"Mean outcome over {p} and {q} (replicates and other parameters averaged)")
+    fig.suptitle(f"Mean outcome over {parameter_label(p)} and {parameter_label(q)} "
+                 "(replicates and other parameters averaged). One colour scale per outcome, "
+                 "shared by every heatmap of this sweep.", fontsize=10)
     fig.tight_layout()
     return _save(fig, out / f"heatmaps__{_safe(p)}__{_safe(q)}.png")
 
 
 def _plot_sobol(group: pd.DataFrame, outcome: str, out: Path) -> Path:
+    """S1 and ST with their intervals; an index that cannot be trusted is marked on the bar
+    and explained under the chart, with what to do about it."""
     import matplotlib.pyplot as plt
 
     group = group.sort_values("ST")
     y = np.arange(len(group))
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(group) + 1.5))
+    flagged = group[group["flag"] != ""]
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(group) + 1.8 + 0.3 * len(flagged)))
     ax.barh(y - 0.2, group["S1"], height=0.4, xerr=group["S1_conf"], label="S1 (first order)",
             capsize=2)
     ax.barh(y + 0.2, group["ST"], height=0.4, xerr=group["ST_conf"], label="ST (total)",
             capsize=2)
-    ax.set_yticks(y, group["parameter"], fontsize=8)
+    labels = [("⚠ " if flag else "") + parameter_label(name)
+              for name, flag in zip(group["parameter"], group["flag"], strict=True)]
+    ax.set_yticks(y, labels, fontsize=8)
+    for tick, flag in zip(ax.get_yticklabels(), group["flag"], strict=True):
+        if flag:
+            tick.set_color("#b03a2e")
     ax.axvline(0, color="grey", lw=0.5)
-    ax.set_xlabel("Sobol index (95% interval)")
-    ax.set_title(outcome)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    ax.axvline(1, color="grey", lw=0.5, ls="--")
+    ax.set_xlabel("Sobol index: share of the outcome's variance (95% interval)")
+    ax.set_title(outcome_axis(outcome).label)
+    ax.legend(fontsize=8, loc="lower right")
+    if not flagged.empty:
+        note = "⚠ " + "\n⚠ ".join(f"{parameter_label(r.parameter)}: {r.flag}"
+                                   for r in flagged.itertuples())
+        note += f"\nTo do: {noise.SOBOL_ADVICE}."
+        fig.text(0.01, 0.01, note, fontsize=7.5, color="#b03a2e", va="bottom", wrap=True)
+        fig.tight_layout(rect=(0, 0.06 + 0.035 * (len(flagged) + 1), 1, 1))
+    else:
+        fig.tight_layout()
     return _save(fig, out / f"sobol_{_safe(outcome)}.png")
 
 
 def _plot_morris(group: pd.DataFrame, outcome: str, out: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 5))
-    ax.errorbar(group["mu_star"], group["sigma"], xerr=group["mu_star_conf"], fmt="o",
-                capsize=2)
+    axis = outcome_axis(outcome)
+    fig, ax = plt.subplots(figsize=(7, 5.2))
+    ax.errorbar(group["mu_star"] * axis.scale, group["sigma"] * axis.scale,
+                xerr=group["mu_star_conf"] * axis.scale, fmt="o", capsize=2)
     for r in group.itertuples():
-        ax.annotate(r.parameter, (r.mu_star, r.sigma), fontsize=7, xytext=(3, 3),
-                    textcoords="offset points")
-    ax.set_xlabel("mu* (mean |elementary effect| over the whole range)")
-    ax.set_ylabel("sigma (spread of effects)")
-    ax.set_title(outcome)
+        ax.annotate(parameter_label(r.parameter), (r.mu_star * axis.scale,
+                                                   r.sigma * axis.scale),
+                    fontsize=7, xytext=(3, 3), textcoords="offset points")
+    unit = axis.label
+    ax.set_xlabel(f"mu*: mean |change| over the whole range, with 95% interval\n({unit})")
+    ax.set_ylabel(f"sigma: spread of the changes ({unit})")
+    ax.set_title(unit)
     fig.tight_layout()
     return _save(fig, out / f"morris_{_safe(outcome)}.png")
 
@@ -548,21 +635,28 @@ def _md_header(manifest: dict, counts: dict, outcomes: list) -> str:
 
 
 def _md_levels(levels: pd.DataFrame, outcomes: list) -> str:
+    """Mean ± 95% half-width of the first outcomes by level of each parameter (the rest is
+    in ``means_by_level.csv``), and the main-effect plots."""
     shown = outcomes[:4]
-    wide = levels[levels["outcome"].isin(shown)].pivot_table(
-        index=["parameter", "order", "level"], columns="outcome", values="mean", sort=False)
-    lines = ["## Means by parameter level",
-             "Mean outcome by level of each parameter, over all other parameters and "
-             "replicates (all outcomes, with sd, n and 95% intervals: `means_by_level.csv`).",
-             "", "| parameter | level | " + " | ".join(f"`{o}`" for o in shown) + " |",
-             "|---|---|" + "---:|" * len(shown)]
-    for count, ((name, _, level), row) in enumerate(wide.iterrows()):
-        if count >= _MD_ROWS * 4:
-            lines.append(f"| ... | | {'| ' * len(shown)}")
-            break
-        cells = " | ".join(f"{row.get(o, float('nan')):.4g}" for o in shown)
-        lines.append(f"| `{name}` | {level} | {cells} |")
-    return "\n".join(lines)
+    data = levels[levels["outcome"].isin(shown)].copy()
+    data["cell"] = [f"{m:.4g} ± {h:.2g}" if np.isfinite(h) else f"{m:.4g}"
+                    for m, h in zip(data["mean"], data["ci95"], strict=True)]
+    wide = data.pivot_table(index=["parameter", "order", "level"], columns="outcome",
+                            values="cell", aggfunc="first", sort=False)
+    wide = wide.reindex(columns=shown).reset_index().head(_MD_ROWS * 4)
+    table = pd.DataFrame({"parameter": wide["parameter"].map(lambda n: f"`{n}`"),
+                          "level": wide["level"],
+                          **{f"`{o}`": wide[o].fillna("") for o in shown}})
+    text = ["## Means by parameter level",
+            "Mean outcome by level of each parameter, over all other parameters and "
+            "replicates, ± the half-width of its 95% interval (all outcomes, with sd and n: "
+            "`means_by_level.csv`).",
+            table.to_markdown(index=False, disable_numparse=True,
+                              colalign=("left", "left", *["right"] * len(shown)))]
+    if len(wide) < data.groupby(["parameter", "level"]).ngroups:
+        text.append("(first rows only; the rest are in `means_by_level.csv`)")
+    text += [f"![Main effects on {o}](main_effects_{_safe(o)}.png)" for o in outcomes]
+    return "\n\n".join(text)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, index: bool | None = None) -> Path:
@@ -575,6 +669,6 @@ def _write_csv(frame: pd.DataFrame, path: Path, index: bool | None = None) -> Pa
 def _clear(out: Path) -> None:
     """Remove a previous analysis (so no stale plot survives a re-analysis)."""
     out.mkdir(parents=True, exist_ok=True)
-    for pattern in ("*.png", "*.csv", "analysis.md"):
+    for pattern in ("*.png", "*.csv", "analysis.md", "analysis.html"):
         for path in out.glob(pattern):
             path.unlink()

@@ -368,8 +368,23 @@ def read_results(root: str | Path, columns: list[str] | None = None) -> pd.DataF
 
 
 def read_design(root: str | Path) -> pd.DataFrame:
-    """design.csv of a sweep folder (one row per run)."""
-    return pd.read_csv(Path(root) / DESIGN)
+    """design.csv of a sweep folder (one row per run); the run keys, seeds included, as
+    exact 64-bit integers."""
+    return pd.read_csv(Path(root) / DESIGN, dtype=dict.fromkeys(_RUN_KEYS, "int64"))
+
+
+def design_row(design: pd.DataFrame, run_id: int) -> dict[str, Any]:
+    """One run of a design table as ``{column: value}``, each value of its column's own type.
+
+    ``design.loc[run_id]`` would give a Series of one common dtype: with only float
+    parameters that is float64, which rounds a 63-bit seed (6013742632928770979 becomes
+    6013742632928771072) and so re-runs another run.
+    """
+    table = design.reset_index() if "run_id" not in design.columns else design
+    match = table[table["run_id"] == run_id]
+    if match.empty:
+        raise KeyError(run_id)
+    return {column: _native(match[column].iloc[0]) for column in match.columns}
 
 
 def reproduce(root: str | Path, run_id: int):
@@ -384,14 +399,15 @@ def reproduce(root: str | Path, run_id: int):
 
     root = Path(root)
     manifest = read_manifest(root)
-    design = read_design(root).set_index("run_id")
-    if run_id not in design.index:
-        raise ExperimentError(f"{root}: no run {run_id} (runs 0..{len(design) - 1})")
-    row = design.loc[run_id]
-    params = {name: _native(row[name]) for name in manifest["parameters"]}
+    design = read_design(root)
+    try:
+        row = design_row(design, run_id)
+    except KeyError:
+        raise ExperimentError(f"{root}: no run {run_id} (runs 0..{len(design) - 1})") from None
+    params = {name: row[name] for name in manifest["parameters"]}
     base = Scenario.load(root / SCENARIO) if (root / SCENARIO).is_file() else None
     model = load_model(manifest["model"])
-    return model.function({**manifest.get("fixed", {}), **params}, int(row["seed"]), base,
+    return model.function({**manifest.get("fixed", {}), **params}, row["seed"], base,
                           manifest["outputs"] == "series")
 
 

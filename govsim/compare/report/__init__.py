@@ -1,29 +1,37 @@
 """The comparison report: ``report.html`` (self-contained), ``report.md`` with its PNGs, and
 the data behind them.
 
-One concept per module: :mod:`~govsim.report.format` (how numbers read),
-:mod:`~govsim.report.tables` (the tables' cells), :mod:`~govsim.report.verdict` (the opening
-paragraph), :mod:`~govsim.report.figures` (PNGs), :mod:`~govsim.report.method` (method notes
-and how to reproduce), :mod:`~govsim.report.html`, :mod:`~govsim.report.markdown` and
-:mod:`~govsim.report.text` (the views).
+It reads a finished :class:`~govsim.compare.core.Comparison` and is never imported by it.
+One concept per module: ``format`` (how numbers read), ``tables`` (the tables' cells,
+including the public cost lines of :mod:`govsim.compare.costs`), ``verdict`` (the opening
+paragraph), ``figures`` (PNGs), ``method`` (method notes, what was run and how to reproduce
+it), and the views ``html``, ``markdown`` and ``text``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from govsim.compare import Comparison
+from govsim.compare.core import Comparison
 from govsim.output import atomic_path
 
 #: Files of a report, by key.
 FILES = {"html": "report.html", "md": "report.md", "runs": "runs.parquet",
-         "summary": "summary.csv", "runs_summary": "runs_summary.csv"}
+         "summary": "summary.csv", "runs_summary": "runs_summary.csv",
+         "cost_effectiveness": "cost_effectiveness.csv"}
+COMMAND = "command.txt"  # the exact command line, when the report comes from one
 
 
-def render(c: Comparison, out: Path) -> dict[str, str | bytes]:
-    """Every file of the report, in memory: ``{relative path: text or bytes}``."""
-    from govsim.report import figures, html, markdown
-    from govsim.report.method import SCENARIO_DIR
+def render(c: Comparison, out: Path, command: str | None = None) -> dict[str, str | bytes]:
+    """Every file of the report, in memory: ``{relative path: text or bytes}``.
+
+    Args:
+        c: the comparison.
+        out: the folder it will be written to (named in the lines that reproduce it).
+        command: the command line that made it, recorded in ``command.txt`` and the report.
+    """
+    from govsim.compare.report import figures, html, markdown
+    from govsim.compare.report.method import SCENARIO_DIR
 
     pngs = {"timeseries.png": figures.timeseries_png(c)}
     effects = figures.effects_png(c)
@@ -35,12 +43,15 @@ def render(c: Comparison, out: Path) -> dict[str, str | bytes]:
     files[FILES["runs"]] = c.runs.to_parquet(None, index=False)  # bytes
     files[FILES["summary"]] = c.stats.to_csv(index=False)
     files[FILES["runs_summary"]] = c.per_run.to_csv(index=False)
-    files[FILES["md"]] = markdown.render(c, pngs, out)
-    files[FILES["html"]] = html.render(c, pngs, out)
+    files[FILES["cost_effectiveness"]] = c.cost_effectiveness.to_csv(index=False)
+    if command is not None:
+        files[COMMAND] = command + "\n"
+    files[FILES["md"]] = markdown.render(c, pngs, out, command)
+    files[FILES["html"]] = html.render(c, pngs, out, command)
     return files
 
 
-def write_report(c: Comparison, out: Path) -> dict[str, Path]:
+def write_report(c: Comparison, out: Path, command: str | None = None) -> dict[str, Path]:
     """Write the report into ``out``, every file atomically, and all of them only once all
     are rendered, so a failure leaves ``out`` as it was.
 
@@ -48,7 +59,7 @@ def write_report(c: Comparison, out: Path) -> dict[str, Path]:
         The paths of the files in :data:`FILES`, by key.
     """
     out = Path(out)
-    files = render(c, out)
+    files = render(c, out, command)
     # the HTML last: once it is there, everything it refers to is
     html = files.pop(FILES["html"])
     for rel, content in files.items():

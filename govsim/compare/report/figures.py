@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from govsim.compare import OUTCOME, Comparison, monthly_interval  # noqa: E402
-from govsim.report import format as fmt  # noqa: E402
+from govsim.compare.core import OUTCOME, Comparison, monthly_interval  # noqa: E402
+from govsim.compare.report import format as fmt  # noqa: E402
 
 DPI = 100
 BASELINE_COLOR = "#222222"
@@ -38,7 +38,7 @@ TIMESERIES_PANELS = (
     ("budget_spent", "Budget spent per month", 1e-3, "thousand yuan", 1),
 )
 
-#: Panels of the effects chart (outcomes; the unit follows govsim.report.format).
+#: Panels of the effects chart (outcomes; the unit follows govsim.compare.report.format).
 EFFECT_PANELS = ("compliance_rate", "illness_cases", "false_pass_rate", "collusion_rate",
                  "public_trust", "budget_spent")
 
@@ -117,7 +117,9 @@ def effects_png(c: Comparison) -> bytes | None:
     if not cures:
         return None
     fig, axes = plt.subplots(2, 3, figsize=(13, 2.2 + 0.75 * len(cures)), sharey=True)
-    for ax, key in zip(axes.flat, EFFECT_PANELS, strict=True):
+    panels = tuple("public_cost" if k == "budget_spent" and c.has("public_cost") else k
+                   for k in EFFECT_PANELS)
+    for ax, key in zip(axes.flat, panels, strict=True):
         _effect_panel(ax, c, key, cures)
     legend = [Patch(color=EFFECT_COLORS[k], label=fmt.MARKS[k][1]) for k in
               ("better", "worse", "changed", "")]

@@ -39,6 +39,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from govsim.compare import costs
 from govsim.metrics import COLUMNS
 from govsim.output import HEADLINES
 from govsim.run import SUMMARY_MONTHS, run
@@ -100,12 +102,19 @@ OUTCOMES: tuple[Outcome, ...] = (
     _headline("budget_spent", "amount", 0),
     # Neither better nor worse in itself: when a cure deters violations, fewer are left to
     # detect and each detection costs more.
-    Outcome("cost_per_violation", "Cost per detected violation (yuan)", "{:,.0f}", "amount", 0),
+    Outcome("cost_per_violation", "Public cost per detected violation (yuan)", "{:,.0f}",
+            "amount", 0),
     Outcome("batches_per_1000", "Batches tested / 1,000 people / year", "{:.2f}", "amount", 0),
     _headline("public_trust", "index", +1),
 )
 
-OUTCOME = {o.key: o for o in OUTCOMES}
+#: Each run's public cost, line by line, and the total (yuan per month; see
+#: :mod:`govsim.compare.costs`). A line the model does not report is left out.
+COST_OUTCOMES: tuple[Outcome, ...] = tuple(
+    Outcome(line.key, f"{line.label} (yuan/month)", "{:,.0f}", "amount", 0)
+    for line in (*costs.COST_LINES, costs.TOTAL))
+
+OUTCOME = {o.key: o for o in (*OUTCOMES, *COST_OUTCOMES)}
 
 # --- seeds ---------------------------------------------------------------------------------
 
@@ -167,6 +176,19 @@ class Plan:
     def changes(self) -> dict[str, dict[str, tuple[Any, Any]]]:
         """Each scenario's parameter differences from the baseline, ``{dotted: (base, this)}``."""
         return {s.name: s.diff(self.baseline) for s in self.scenarios}
+
+
+def window_phrase(p: Plan) -> str:
+    """Which months a run's figure averages, e.g. "Mean of the last 12 of 60 months" or,
+    for runs of 12 months or fewer, "Mean of all 6 months"."""
+    months = sorted({s.run.months for s in p.scenarios})
+    if len(months) == 1:
+        m = months[0]
+        if m <= SUMMARY_MONTHS:
+            return f"Mean of all {m} months"
+        return f"Mean of the last {SUMMARY_MONTHS} of {m} months"
+    return (f"Mean of the last {SUMMARY_MONTHS} months of each run (or all of a shorter "
+            f"run; runs of {'/'.join(map(str, months))} months)")
 
 
 def default_cures(baseline: str = BASELINE_NAME) -> list[str]:
@@ -366,8 +388,9 @@ def run_summaries(runs: pd.DataFrame, p: Plan) -> pd.DataFrame:
 
     Derived figures, over the same months:
 
-    * ``cost_per_violation``: budget spent / violations detected (NaN when none were).
+    * ``cost_per_violation``: total public cost / violations detected (NaN when none were).
     * ``batches_per_1000``: batches tested per 1,000 people per year.
+    * the public cost lines and their total (:mod:`govsim.compare.costs`), per month.
 
     Returns:
         One row per run: ``scenario``, ``replicate``, ``seed``, and a column per metric.
@@ -376,12 +399,17 @@ def run_summaries(runs: pd.DataFrame, p: Plan) -> pd.DataFrame:
     tail = runs.groupby(keys[:2], sort=False).tail(SUMMARY_MONTHS)
     grouped = tail.groupby(keys, sort=False)
     out = grouped[[c for c in COLUMNS if c != "step"]].mean().reset_index()
-    sums = grouped[["budget_spent", "detected_violations"]].sum().reset_index(drop=True)
-    detected = sums["detected_violations"].where(sums["detected_violations"] > 0)
-    out["cost_per_violation"] = sums["budget_spent"] / detected
+    detected = grouped["detected_violations"].sum().reset_index(drop=True)
     population = out["scenario"].map({s.name: s.consumers.population for s in p.scenarios})
     out["batches_per_1000"] = out["batches_tested"] * 12 * 1000 / population
-    return out
+    price = tail["scenario"].map({s.name: s.budget.cost_per_batch_yuan for s in p.scenarios})
+    lines = costs.monthly_costs(tail, price)
+    lines[keys] = tail[keys]
+    means = lines.groupby(keys, sort=False).mean().reset_index(drop=True)
+    # every public cost, not the testing budget alone: rewards are a cost of detection too
+    months = grouped.size().reset_index(drop=True)
+    out["cost_per_violation"] = means["public_cost"] * months / detected.where(detected > 0)
+    return pd.concat([out, means], axis=1)
 
 
 # --- statistics --------------------------------------------------------------------------------
@@ -420,8 +448,9 @@ def statistics(per_run: pd.DataFrame, p: Plan) -> pd.DataFrame:
 
     Returns:
         One row per (scenario, outcome), scenarios in plan order (baseline first), outcomes
-        in :data:`OUTCOMES` order, with columns ``scenario, outcome, label, n, mean, low,
-        high, diff, diff_low, diff_high, rel, rel_low, rel_high, significant, direction``.
+        in :data:`OUTCOMES` order then the cost lines of :data:`COST_OUTCOMES`, with columns
+        ``scenario, outcome, label, n, mean, low, high, diff, diff_low, diff_high, rel,
+        rel_low, rel_high, significant, direction``.
         ``rel*`` is the difference as a fraction of the baseline mean (NaN when that is 0).
         ``direction`` is ``"better"``, ``"worse"`` or ``"changed"`` for a significant
         difference, ``""`` otherwise.
@@ -431,9 +460,14 @@ def statistics(per_run: pd.DataFrame, p: Plan) -> pd.DataFrame:
     rows = []
     for name in p.names:
         runs = by_name[name]
-        for o in OUTCOMES:
+        for o in outcomes_of(per_run):
             rows.append(_row(name, o, runs[o.key], base[o.key], name == p.baseline.name))
     return pd.DataFrame(rows)
+
+
+def outcomes_of(per_run: pd.DataFrame) -> list[Outcome]:
+    """The outcomes and cost lines that ``per_run`` holds, in the report's order."""
+    return [o for o in (*OUTCOMES, *COST_OUTCOMES) if o.key in per_run.columns]
 
 
 def monthly_interval(runs: pd.DataFrame, column: str,
@@ -504,6 +538,19 @@ class Comparison:
         s = self.stats
         return s[(s.scenario == scenario) & (s.outcome == outcome)].iloc[0]
 
+    def has(self, outcome: str) -> bool:
+        """Whether the statistics hold ``outcome`` (a cost line the model may not report)."""
+        return bool((self.stats.outcome == outcome).any())
+
+    @cached_property
+    def cost_effectiveness(self) -> pd.DataFrame:
+        """Per cure, yuan of extra public cost per illness case averted, with its interval
+        (:func:`govsim.compare.costs.cost_effectiveness`; empty without cost columns)."""
+        if "public_cost" not in self.per_run.columns:
+            return pd.DataFrame(columns=["scenario", "yuan_per_case", "low", "high", "note"])
+        return costs.cost_effectiveness(self.per_run, self.plan.baseline.name,
+                                        self.plan.names[1:])
+
 
 def compare(p: Plan, workers: int = 1, progress: bool = False) -> Comparison:
     """Run a plan and compute its statistics (nothing is written)."""
@@ -512,43 +559,3 @@ def compare(p: Plan, workers: int = 1, progress: bool = False) -> Comparison:
     elapsed = time.perf_counter() - start
     per_run = run_summaries(runs, p)
     return Comparison(p, runs, per_run, statistics(per_run, p), elapsed)
-
-
-def main(args) -> int:
-    """``govsim compare``: validate, run with a progress bar, write the report, print a table.
-
-    Args:
-        args: the parsed arguments of the ``compare`` subcommand (see :mod:`govsim.cli`).
-
-    Raises:
-        ScenarioError: a bad scenario or argument, before any run and any file.
-    """
-    from govsim.report import write_report
-    from govsim.report.text import text_table
-
-    p = plan(args.scenarios, baseline=args.baseline, replicates=args.replicates,
-             months=args.months, seed=args.seed)
-    _check_out(Path(args.out))
-    workers = args.workers if args.workers is not None else default_workers()
-    if workers < 1:
-        raise ScenarioError(f"--workers {workers}: at least 1 is needed")
-    print(f"govsim compare: {len(p.scenarios)} scenarios x {p.replicates} replicates = "
-          f"{p.n_runs} runs on {workers} process{'es' if workers > 1 else ''} "
-          f"(master seed {p.master_seed})", file=sys.stderr)
-    result = compare(p, workers=workers, progress=True)
-    files = write_report(result, Path(args.out))
-    print(text_table(result))
-    print(f"\n{p.n_runs} runs in {result.elapsed:.0f} s. Report: {files['html']}")
-    print(f"(also {files['md']}, data in {files['runs']} and {files['summary']})")
-    return 0
-
-
-def _check_out(out: Path) -> None:
-    # Found before the runs rather than after minutes of them.
-    for parent in (out, *out.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                raise ScenarioError(f"--out {out}: {parent} is a file, not a folder")
-            if not os.access(parent, os.W_OK):
-                raise ScenarioError(f"--out {out}: {parent} is not writable")
-            return

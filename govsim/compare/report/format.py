@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 
-from govsim.compare import OUTCOME, Outcome
+from govsim.compare.core import OUTCOME, Outcome
 
 NA = "n/a"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from govsim.compare import Comparison
-from govsim.report import format as fmt
-from govsim.report import tables
-from govsim.report.method import method_notes, reproduce_lines, title
-from govsim.report.verdict import verdict
+from govsim.compare.core import Comparison, window_phrase
+from govsim.compare.report import format as fmt
+from govsim.compare.report import tables
+from govsim.compare.report.method import costs_note, method_notes, reproduce_lines, title
+from govsim.compare.report.verdict import verdict
 
 
 def _esc(text: str) -> str:
@@ -49,13 +49,14 @@ def _changes(c: Comparison) -> list[str]:
     return out
 
 
-def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/compare") -> str:
+def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/compare",
+           command: str | None = None) -> str:
     """The whole document; figures are linked by file name (they are saved beside it)."""
     p = c.plan
     bold = lambda s: f"**{_esc(s)}**"  # noqa: E731
     lines = [f"# {title(c)}\n",
-             f"{p.replicates} replicates per scenario, master seed {p.master_seed}; figures "
-             "are the mean of each run's last 12 months.\n",
+             f"{p.replicates} replicates per scenario, master seed {p.master_seed}; a run's "
+             f"figure: {window_phrase(p).lower()}.\n",
              verdict(c, name=bold) + "\n"]
     if p.names[1:]:
         legend = "; ".join(f"**{label}**: {meaning}" for label, meaning in fmt.MARKS.values()
@@ -66,6 +67,12 @@ def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/comp
                   _table(tables.effect_table(c), effects=True) + "\n"]
         if "effects.png" in figures:
             lines.append("![Effects against the baseline, with 95% intervals](effects.png)\n")
+    if c.has("public_cost"):
+        lines += ["## What it costs the public\n", costs_note(c) + "\n",
+                  _table(tables.cost_table(c), effects=False) + "\n"]
+        if p.names[1:]:
+            lines += ["Change in each cost against the baseline (95% paired interval).\n",
+                      _table(tables.cost_effect_table(c), effects=True) + "\n"]
     lines += ["## Outcomes by scenario\n",
               "Mean over replicates (95% confidence interval).\n",
               _table(tables.outcome_table(c), effects=False) + "\n",
@@ -76,5 +83,5 @@ def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/comp
                   f"Parameters that differ from `{p.baseline.name}`.\n", *_changes(c)]
     lines += ["## Method and reproducibility\n",
               *(f"- {note}" for note in method_notes(c)), "",
-              "```sh", *reproduce_lines(c, out), "```", ""]
+              "```sh", *reproduce_lines(c, out, command), "```", ""]
     return "\n".join(lines)

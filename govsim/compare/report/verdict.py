@@ -2,15 +2,17 @@
 
 It answers the policymaker's question in order: where we stand (the baseline), which cures
 significantly raise compliance and cut illness and by how much, which make things worse or no
-clear difference, and what the strongest cure costs.
+clear difference, and what the cures that work cost the public, in order of their effect
+(saying so when the first cannot be told apart from the second).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from govsim.compare import Comparison
-from govsim.report import format as fmt
+from govsim.compare.core import OUTCOME, Comparison, paired_difference
+from govsim.compare.costs import COST_LINES
+from govsim.compare.report import format as fmt
 
 Emphasis = Callable[[str], str]
 
@@ -100,38 +102,89 @@ def _no_effect_sentence(c: Comparison, cures: list[str], name: Emphasis) -> str:
                                         for k in ("compliance_rate", "illness_cases"))]
     if not flat:
         return ""
+    flat.sort(key=lambda n: -c.stat(n, "compliance_rate")["diff"])  # by effect, not by name
     verb = "makes" if len(flat) == 1 else "make"
     return (f"{_join([_with_spending(c, n, name) for n in flat])} {verb} no difference to "
             f"compliance or illness that can be told apart from chance.")
 
 
+def _cost_key(c: Comparison) -> str:
+    """The total public cost when the comparison has it, else the testing budget."""
+    return "public_cost" if c.has("public_cost") else "budget_spent"
+
+
 def _with_spending(c: Comparison, cure: str, name: Emphasis) -> str:
     """A cure's name, and what it spends on top if that is significantly more: money for no
     clear gain is worth saying."""
-    spent = c.stat(cure, "budget_spent")
+    spent = c.stat(cure, _cost_key(c))
     if spent["significant"] and spent["diff"] > 0:
-        return f"{name(cure)} (although it spends {fmt.effect(spent)} more)"
+        return (f"{name(cure)} (although it costs {fmt.effect(spent).lstrip('+')} more "
+                "public money)")
     return name(cure)
 
 
 def _cost_sentence(c: Comparison, cures: list[str], name: Emphasis) -> str:
-    """What the cure with the largest compliance gain (else illness cut) costs."""
-    rows = (_effects(c, cures, "compliance_rate", "better")
-            or _effects(c, cures, "illness_cases", "better"))
+    """What the cures that work cost, in order of their effect, and whether the first can
+    be told apart from the second (never "the strongest" when it cannot)."""
+    rows = _effects(c, cures, "compliance_rate", "better")
+    what = "compliance"
+    if not rows:
+        rows, what = _effects(c, cures, "illness_cases", "better"), "illness"
     if not rows:
         return ""
-    best = rows[0]["scenario"]
-    spent = c.stat(best, "budget_spent")
-    base = c.stat(c.plan.baseline.name, "budget_spent")["mean"]
+    parts = [f"{name(r['scenario'])} {_cost_phrase(c, r['scenario'])}" for r in rows]
+    lead = "It" if len(rows) == 1 else "In order of their effect on " + what + ", they"
+    text = f"{lead} cost the public: {'; '.join(parts)}."
+    if len(rows) > 1:
+        text += " " + _lead_sentence(c, rows[0]["scenario"], rows[1]["scenario"],
+                                     rows[0]["outcome"], what, name)
+    return text
+
+
+def _cost_phrase(c: Comparison, cure: str) -> str:
+    key = _cost_key(c)
+    spent, base = c.stat(cure, key), c.stat(c.plan.baseline.name, key)["mean"]
     if spent["significant"]:
-        money = (f"spends {fmt.value('budget_spent', spent['mean'])} yuan a month, "
-                 f"{fmt.effect(spent)} against the baseline's "
-                 f"{fmt.value('budget_spent', base)}")
+        text = (f"{fmt.value(key, spent['mean'])} yuan a month, {fmt.effect(spent)} against "
+                f"the baseline's {fmt.value(key, base)}")
+        lines = _changed_lines(c, cure)
+        if lines:
+            text += f" ({lines})"
     else:
-        money = (f"spends about the same as the baseline "
-                 f"({fmt.value('budget_spent', spent['mean'])} yuan a month)")
-    cost = c.stat(best, "cost_per_violation")["mean"]
-    base_cost = c.stat(c.plan.baseline.name, "cost_per_violation")["mean"]
-    return (f"The strongest of these, {name(best)}, {money}; each violation it detects costs "
-            f"{fmt.value('cost_per_violation', cost)} yuan (baseline: "
-            f"{fmt.value('cost_per_violation', base_cost)}).")
+        text = f"about the same as the baseline ({fmt.value(key, spent['mean'])} yuan a month)"
+    ce = c.cost_effectiveness
+    row = ce[ce["scenario"] == cure]
+    if spent["significant"] and not row.empty and not row.iloc[0]["note"]:
+        r = row.iloc[0]
+        if r["high"] < 0:
+            text += ", and it saves money while averting illness"
+        elif r["low"] > 0:
+            text += (f", {r['yuan_per_case']:,.0f} yuan per illness case averted "
+                     f"(95% CI {r['low']:,.0f} to {r['high']:,.0f})")
+    return text
+
+
+def _changed_lines(c: Comparison, cure: str) -> str:
+    """The cost lines that change significantly, e.g. "rewards +20,800 yuan"."""
+    out = []
+    for line in COST_LINES:
+        if c.has(line.key):
+            row = c.stat(cure, line.key)
+            if row["significant"]:
+                out.append(f"{line.label.lower()} {row['diff']:+,.0f} yuan")
+    return ", ".join(out)
+
+
+def _lead_sentence(c: Comparison, first: str, second: str, key: str, what: str,
+                   name: Emphasis) -> str:
+    """Whether the first cure's effect can be told apart from the second's (paired by
+    replicate, like every effect)."""
+    by_name = {n: g.set_index("replicate")[key] for n, g in c.per_run.groupby("scenario")}
+    diff, low, high, _ = paired_difference(by_name[first], by_name[second])
+    better = OUTCOME[key].better
+    if low > 0 or high < 0:
+        if (diff > 0) == (better > 0):
+            return f"{name(first)} does significantly better on {what} than {name(second)}."
+        return ""
+    return (f"{name(first)} and {name(second)} cannot be told apart on {what}: the difference "
+            "between them is within the noise.")

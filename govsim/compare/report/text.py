@@ -3,15 +3,23 @@ beside its value, a star on the significant ones."""
 
 from __future__ import annotations
 
-from govsim.compare import OUTCOME, Comparison
-from govsim.report import format as fmt
+from govsim.compare.core import OUTCOME, Comparison, window_phrase
+from govsim.compare.report import format as fmt
 
 #: The outcomes shown in the terminal (the report has them all).
 TEXT_OUTCOMES = ("compliance_rate", "illness_cases", "false_pass_rate", "collusion_rate",
                  "public_trust", "budget_spent")
 SHORT = {"compliance_rate": "complying", "illness_cases": "ill / month",
          "false_pass_rate": "false reports", "collusion_rate": "bought passes",
-         "public_trust": "trust", "budget_spent": "budget / month"}
+         "public_trust": "trust", "budget_spent": "budget / month",
+         "public_cost": "public cost / month"}
+
+
+def _shown(c: Comparison) -> tuple[str, ...]:
+    """The terminal's outcomes: every public cost rather than the testing budget alone."""
+    if c.has("public_cost"):
+        return tuple("public_cost" if k == "budget_spent" else k for k in TEXT_OUTCOMES)
+    return TEXT_OUTCOMES
 
 
 def _cell(c: Comparison, name: str, key: str, base: bool) -> tuple[str, str]:
@@ -28,14 +36,15 @@ def text_table(c: Comparison) -> str:
     and a change column (left-aligned), so numbers and changes line up in their own columns."""
     names = c.plan.names
     base = names[0]
-    cells = {n: [_cell(c, n, k, n == base) for k in TEXT_OUTCOMES] for n in names}
-    value_w = [max(len(cells[n][j][0]) for n in names) for j in range(len(TEXT_OUTCOMES))]
-    change_w = [max(len(cells[n][j][1]) for n in names) for j in range(len(TEXT_OUTCOMES))]
+    shown = _shown(c)
+    cells = {n: [_cell(c, n, k, n == base) for k in shown] for n in names}
+    value_w = [max(len(cells[n][j][0]) for n in names) for j in range(len(shown))]
+    change_w = [max(len(cells[n][j][1]) for n in names) for j in range(len(shown))]
     widths = [max(v + 1 + d, len(SHORT[k]))
-              for v, d, k in zip(value_w, change_w, TEXT_OUTCOMES, strict=True)]
+              for v, d, k in zip(value_w, change_w, shown, strict=True)]
     name_w = max(len(n) for n in [*names, "scenario"])
     header = "scenario".ljust(name_w) + "".join(
-        f"   {SHORT[k]:<{w}}" for k, w in zip(TEXT_OUTCOMES, widths, strict=True))
+        f"   {SHORT[k]:<{w}}" for k, w in zip(shown, widths, strict=True))
     lines = [header.rstrip()]
     for n in names:
         row = n.ljust(name_w)
@@ -43,8 +52,7 @@ def text_table(c: Comparison) -> str:
             row += f"   {f'{value:>{v}} {change}':<{w}}"
         lines.append(row.rstrip())
     lines.insert(1, "-" * len(lines[0]))
-    months = c.plan.baseline.run.months
-    lines.append(f"\nMean of the last 12 of {months} months over {c.plan.replicates} replicates;"
+    lines.append(f"\n{window_phrase(c.plan)} over {c.plan.replicates} replicates;"
                  f" beside each cure's value, its change from {base}\n(pp: percentage points),"
                  " * where the 95% paired interval excludes zero.")
     return "\n".join(lines)

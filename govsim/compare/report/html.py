@@ -7,11 +7,17 @@ import base64
 from html import escape
 from pathlib import Path
 
-from govsim.compare import Comparison
-from govsim.report import format as fmt
-from govsim.report import tables
-from govsim.report.method import method_notes, reproduce_lines, scenario_arg, title
-from govsim.report.verdict import verdict
+from govsim.compare.core import Comparison, window_phrase
+from govsim.compare.report import format as fmt
+from govsim.compare.report import tables
+from govsim.compare.report.method import (
+    costs_note,
+    method_notes,
+    reproduce_lines,
+    scenario_arg,
+    title,
+)
+from govsim.compare.report.verdict import verdict
 
 CSS = """
 :root { --ink: #1d2430; --muted: #5b6472; --line: #dde2ea; --soft: #f5f7fa;
@@ -132,13 +138,29 @@ def _changes(c: Comparison) -> str:
     return f'<div class="changes">{"".join(blocks)}</div>'
 
 
-def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/compare") -> str:
+def _costs(c: Comparison) -> list[str]:
+    """The public cost of each scenario, line by line, and what each cure's extra cost buys."""
+    if not c.has("public_cost"):
+        return []
+    parts = ["<h2>What it costs the public</h2>",
+             f'<p class="note">{escape(costs_note(c))}</p>',
+             _table(tables.cost_table(c), c.plan.baseline.name, effects=False)]
+    if c.plan.names[1:]:
+        parts += ['<p class="note">Change in each cost against the baseline (95% paired '
+                  "interval).</p>",
+                  _table(tables.cost_effect_table(c), None, effects=True)]
+    return parts
+
+
+def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/compare",
+           command: str | None = None) -> str:
     """The whole page.
 
     Args:
         c: the comparison.
         figures: PNG bytes by file name (``timeseries.png``, maybe ``effects.png``).
         out: the folder the report is written to (for the lines that reproduce it).
+        command: the command line that made it (shown as run), if any.
     """
     p = c.plan
     base = p.baseline.name
@@ -164,11 +186,12 @@ def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/comp
             parts.append(f'<figure>{_img(figures["effects.png"], "Effects chart")}'
                          "<figcaption>Bars: mean difference from the baseline; whiskers: 95% "
                          "paired interval.</figcaption></figure>")
+    parts += _costs(c)
     parts += [
         "<h2>Outcomes by scenario</h2>",
-        '<p class="note">Mean over replicates of each run\'s last 12 months, with its 95% '
-        "confidence interval below. Compare the official failure rate with the true unsafe "
-        "share: the gap is what the official statistics miss.</p>",
+        f'<p class="note">{escape(window_phrase(p))} of each run, averaged over replicates, '
+        "with its 95% confidence interval below. Compare the official failure rate with the "
+        "true unsafe share: the gap is what the official statistics miss.</p>",
         _table(tables.outcome_table(c), base, effects=False),
         "<h2>Over time</h2>",
         f'<figure>{_img(figures["timeseries.png"], "Outcomes over time")}</figure>',
@@ -183,7 +206,7 @@ def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/comp
         "<h2>Method and reproducibility</h2>",
         '<ul class="method">' + "".join(f"<li>{escape(n)}</li>" for n in method_notes(c))
         + "</ul>",
-        f"<pre>{escape(chr(10).join(reproduce_lines(c, out)))}</pre>",
+        f"<pre>{escape(chr(10).join(reproduce_lines(c, out, command)))}</pre>",
         "</main></body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -194,5 +217,5 @@ def _meta(c: Comparison) -> str:
     months = sorted({s.run.months for s in p.scenarios})
     span = "/".join(str(m) for m in months)
     return (f"{len(p.scenarios)} scenarios \u00b7 {p.replicates} replicates each \u00b7 "
-            f"{span} months per run \u00b7 figures are the mean of the last 12 months \u00b7 "
+            f"{span} months per run \u00b7 {window_phrase(p).lower()} \u00b7 "
             f"master seed {p.master_seed}")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from govsim.compare import OUTCOMES, Comparison, Outcome
-from govsim.report import format as fmt
+from govsim.compare.core import COST_OUTCOMES, OUTCOMES, Comparison, Outcome
+from govsim.compare.report import format as fmt
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,11 @@ class Table:
     rows: list[tuple[str, list[Cell]]]
 
 
-def outcome_table(c: Comparison) -> Table:
+def outcome_table(c: Comparison, outcomes: tuple[Outcome, ...] = OUTCOMES) -> Table:
     """Each scenario's mean of each outcome, with its 95% interval over replicates."""
     names = c.plan.names
-    return Table(names, [(o.label, [_mean_cell(c, n, o) for n in names]) for o in OUTCOMES])
+    return Table(names, [(o.label, [_mean_cell(c, n, o) for n in names]) for o in outcomes
+                         if c.has(o.key)])
 
 
 def _mean_cell(c: Comparison, name: str, o: Outcome) -> Cell:
@@ -39,11 +40,46 @@ def _mean_cell(c: Comparison, name: str, o: Outcome) -> Cell:
     return Cell(fmt.value(o, row["mean"]), fmt.interval(o, row["low"], row["high"]))
 
 
-def effect_table(c: Comparison) -> Table:
+def effect_table(c: Comparison, outcomes: tuple[Outcome, ...] = OUTCOMES) -> Table:
     """Each cure's difference from the baseline, with its paired 95% interval (each cell
     carries its unit: pp, % or, for trust, points)."""
     cures = c.plan.names[1:]
-    return Table(cures, [(o.label, [_effect_cell(c, n, o) for n in cures]) for o in OUTCOMES])
+    return Table(cures, [(o.label, [_effect_cell(c, n, o) for n in cures]) for o in outcomes
+                         if c.has(o.key)])
+
+
+#: The label of the cost-effectiveness row.
+PER_CASE = "Extra public cost per illness case averted (yuan)"
+
+
+def cost_table(c: Comparison) -> Table:
+    """Each scenario's public cost per month, line by line and in total (mean and 95%
+    interval), then, for each cure, the yuan of extra public cost per illness case averted
+    (with its paired bootstrap interval)."""
+    table = outcome_table(c, COST_OUTCOMES)
+    if len(c.plan.names) < 2 or c.cost_effectiveness.empty:
+        return table
+    ce = c.cost_effectiveness.set_index("scenario")
+    cells = [Cell("-", fmt.NA)]  # the reference itself
+    cells += [_per_case_cell(ce.loc[name]) for name in c.plan.names[1:]]
+    return Table(table.columns, [*table.rows, (PER_CASE, cells)])
+
+
+def cost_effect_table(c: Comparison) -> Table:
+    """Each cure's change in every public cost line and the total, with paired intervals."""
+    return effect_table(c, COST_OUTCOMES)
+
+
+def _per_case_cell(row) -> Cell:
+    if row["note"]:
+        return Cell(fmt.NA, row["note"])
+    text = f"{row['yuan_per_case']:,.0f}"
+    interval = f"{row['low']:,.0f} to {row['high']:,.0f}"
+    if row["high"] < 0:  # it averts illness and costs less
+        return Cell(text, f"{interval}: saves money as well", "better")
+    if row["low"] < 0:
+        return Cell(text, f"{interval}: no clear extra cost")
+    return Cell(text, interval)
 
 
 def _effect_cell(c: Comparison, name: str, o: Outcome) -> Cell:

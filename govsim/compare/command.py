@@ -1,0 +1,57 @@
+"""``govsim compare``: plan, run with a progress bar, write the report, print a table.
+
+The one module that uses both the comparison (:mod:`govsim.compare.core`) and its report
+(:mod:`govsim.compare.report`); neither of those imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from govsim.compare.core import compare, default_workers, plan
+from govsim.compare.report import write_report
+from govsim.compare.report.text import text_table
+from govsim.naming import command_line, output_folder
+from govsim.scenario import ScenarioError
+
+
+def main(args) -> int:
+    """``govsim compare``: validate, run with a progress bar, write the report, print a table.
+
+    Args:
+        args: the parsed arguments of the ``compare`` subcommand (see :mod:`govsim.cli`).
+
+    Raises:
+        ScenarioError: a bad scenario or argument, before any run and any file.
+    """
+    p = plan(args.scenarios, baseline=args.baseline, replicates=args.replicates,
+             months=args.months, seed=args.seed)
+    out = Path(args.out) if args.out else output_folder(
+        "compare", p.scenarios, seed=p.master_seed, replicates=p.replicates)
+    _check_out(out)
+    workers = args.workers if args.workers is not None else default_workers()
+    if workers < 1:
+        raise ScenarioError(f"--workers {workers}: at least 1 is needed")
+    print(f"govsim compare: {len(p.scenarios)} scenarios x {p.replicates} replicates = "
+          f"{p.n_runs} runs on {workers} process{'es' if workers > 1 else ''} "
+          f"(master seed {p.master_seed})", file=sys.stderr)
+    result = compare(p, workers=workers, progress=True)
+    argv = getattr(args, "argv", None)
+    files = write_report(result, out, command=command_line(argv) if argv is not None else None)
+    print(text_table(result))
+    print(f"\n{p.n_runs} runs in {result.elapsed:.0f} s. Report: {files['html']}")
+    print(f"(also {files['md']}, data in {files['runs']} and {files['summary']})")
+    return 0
+
+
+def _check_out(out: Path) -> None:
+    # Found before the runs rather than after minutes of them.
+    for parent in (out, *out.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ScenarioError(f"--out {out}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK):
+                raise ScenarioError(f"--out {out}: {parent} is not writable")
+            return
