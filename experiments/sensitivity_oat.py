@@ -98,10 +98,9 @@ def _bounds(name: str) -> tuple[float, float]:
     return lo, hi
 
 
-def run_one(task: tuple[dict, int]) -> dict[str, float]:
-    overrides, seed = task
-    base = govsim.Scenario.load(bundled_scenarios()["baseline"])
-    ts = govsim.run(base.with_overrides(overrides), seed=seed).timeseries.tail(24)
+def run_one(task: tuple[govsim.Scenario, int]) -> dict[str, float]:
+    scenario, seed = task
+    ts = govsim.run(scenario, seed=seed).timeseries.tail(24)
     return {k: float(ts[k].mean()) for k in OUTCOMES}
 
 
@@ -194,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seeds must be at least 2 (intervals need two)")
     base = govsim.Scenario.load(bundled_scenarios()["baseline"])
     plan = variants(base)
-    tasks = [(overrides, seed) for _, _, _, overrides in plan for seed in range(args.seeds)]
+    tasks = [(base.with_overrides(overrides), seed) for _, _, _, overrides in plan
+             for seed in range(args.seeds)]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(tqdm(pool.map(run_one, tasks, chunksize=4), total=len(tasks),
                             desc="sensitivity runs", disable=not sys.stderr.isatty()))

@@ -151,7 +151,7 @@ def test_cost_per_violation_is_missing_not_infinite_without_detections():
     p = cmp.Plan((govsim.Scenario(name="baseline"),), ("baseline.toml",), 2, 0)
     runs = pd.DataFrame(0.0, index=range(4), columns=list(COLUMNS))
     runs["step"] = [1, 2, 1, 2]
-    runs["budget_spent"] = 1000.0
+    runs["budget_spent"] = runs["testing_fees_yuan"] = runs["public_cost_yuan"] = 1000.0
     runs.insert(0, "seed", [7, 7, 8, 8])
     runs.insert(0, "replicate", [0, 0, 1, 1])
     runs.insert(0, "scenario", "baseline")

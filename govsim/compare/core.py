@@ -398,7 +398,7 @@ def run_summaries(runs: pd.DataFrame, p: Plan) -> pd.DataFrame:
     keys = list(RUN_KEYS)
     tail = runs.groupby(keys[:2], sort=False).tail(SUMMARY_MONTHS)
     grouped = tail.groupby(keys, sort=False)
-    out = grouped[[c for c in COLUMNS if c != "step"]].mean().reset_index()
+    out = grouped[[c for c in COLUMNS if c != "step" and c in runs]].mean().reset_index()
     detected = grouped["detected_violations"].sum().reset_index(drop=True)
     population = out["scenario"].map({s.name: s.consumers.population for s in p.scenarios})
     out["batches_per_1000"] = out["batches_tested"] * 12 * 1000 / population
