@@ -343,8 +343,22 @@ class Scenario(BaseModel):
         return self.consumers.population / self.consumers.count
 
 
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def bundled_dir(kind: str) -> Path:
+    """The folder of bundled files of one kind (``scenarios``, ``experiments``, ...).
+
+    In a source checkout (or an editable install) this is the repository's top-level folder
+    of that name; an installed wheel carries a copy of it as package data in
+    ``govsim/_bundled/<kind>/`` (see setup.py), which is used when present.
+    """
+    installed = _PACKAGE / "_bundled" / kind
+    return installed if installed.is_dir() else _PACKAGE.parent / kind
+
+
 #: The scenarios that ship with govsim (the repository's ``scenarios/`` folder).
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+BUNDLED_DIR = bundled_dir("scenarios")
 
 
 def bundled_scenarios() -> dict[str, Path]:

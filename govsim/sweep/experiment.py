@@ -34,11 +34,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from govsim.scenario import Scenario, ScenarioError, field_names, resolve, resolve_file
+from govsim.scenario import (
+    Scenario,
+    ScenarioError,
+    bundled_dir,
+    field_names,
+    resolve,
+    resolve_file,
+)
 from govsim.sweep.models import DEFAULT_MODEL, ModelInfo, load_model
 
 #: The experiments that ship with govsim (the repository's ``experiments/`` folder).
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "experiments"
+BUNDLED_DIR = bundled_dir("experiments")
 
 #: govsim figures analysed when an experiment does not list its ``outcomes``.
 DEFAULT_OUTCOMES = ("compliance_rate", "unsafe_share", "illness_cases", "detection_rate",
