@@ -307,13 +307,19 @@ class Scenario(BaseModel):
     def with_overrides(self, overrides: dict[str, Any], source: str = "override") -> Scenario:
         """Return a new scenario with dotted fields replaced, validated like a file.
 
+        Values may come from any numeric source: numpy scalars (``np.bool_``, ``np.int64``,
+        ``np.float64``, read back from a results table) count as the Python values they
+        hold, and a whole-number float (``2.0``) is taken for an integer field. Anything
+        else that does not fit the field (``2.5`` or ``True`` for an integer, ``"yes"`` for
+        a flag) is refused as in a file.
+
         Args:
             overrides: ``{"law.enforcement_probability": 0.9, ...}``.
             source: what to call the overrides in an error message.
         """
         data = self.model_dump(exclude_none=True)
         for dotted, value in overrides.items():
-            _set_dotted(data, dotted, value, source)
+            _set_dotted(data, dotted, _plain(value, dotted.split(".")), source)
         return Scenario.from_dict(data, source=source)
 
     # --- inspection ---------------------------------------------------------------------
@@ -417,6 +423,28 @@ def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
     if parts[-1] not in node and not _is_optional_field(parts):
         raise ScenarioError(f"{source}: {dotted} is not a known field; {_known_in(parts[:-1])}")
     node[parts[-1]] = value
+
+
+def _plain(value: Any, parts: list[str]) -> Any:
+    """``value`` as the Python value it stands for: numpy scalars unwrapped, and a whole-number
+    float made an int when the field is an integer. Anything else is left for validation."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        value = value.item()  # np.bool_, np.int64, np.float64, np.str_ (and 0-d arrays)
+    if isinstance(value, float) and value.is_integer() and _is_int_field(parts):
+        return int(value)
+    return value
+
+
+def _is_int_field(parts: list[str]) -> bool:
+    model: Any = Scenario
+    for part in parts:
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return False
+        model = fields[part].annotation
+    if get_origin(model) in (Union, UnionType):
+        return int in get_args(model) and float not in get_args(model)
+    return model is int
 
 
 def _is_optional_field(parts: list[str]) -> bool:
