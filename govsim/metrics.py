@@ -1,6 +1,8 @@
 """The monthly figures of the contract, computed in one place.
 
-Counts and money are per month and in real-world units (people, batches, yuan). Rates about
+Counts and money are per month and in real-world units (people, batches, yuan);
+``illness_per_100k`` and ``complaints_per_100k`` are the month's illness cases and complaints
+per 100,000 people of the district (``consumers.population``). Rates about
 reports (``sample_failure_rate``, ``detection_rate``, ``false_pass_rate``, ``collusion_rate``)
 are over the reports that reached the regulator this month. In a month with no report (the
 first month, or no contract) they are 0, since nothing was reported (``batches_reported``
@@ -30,7 +32,7 @@ EXTRA_COLUMNS = (
     "unsafe_purchase_share", "batches_tested", "batches_reported", "backchecks",
     "false_reports_found", "businesses_fined", "rewards_paid_yuan", "fees_recovered_yuan",
     "fees_paid_by_business_yuan", "annual_budget_yuan", "regulator_capacity",
-    "contracted_agencies", "blacklisted_agencies",
+    "contracted_agencies", "blacklisted_agencies", "illness_per_100k", "complaints_per_100k",
 )
 
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
@@ -74,6 +76,10 @@ def compute(model: GovernanceModel, previous: dict | None) -> dict[str, float]:
     row["regulator_capacity"] = model.regulator.capacity
     row["contracted_agencies"] = float(np.count_nonzero(ag.tested))
     row["blacklisted_agencies"] = float(np.count_nonzero(~active))
+    # per 100,000 people this month, so districts of any size compare
+    per_100k = 100_000 / model.params.consumers.population
+    row["illness_per_100k"] = row["illness_cases"] * per_100k
+    row["complaints_per_100k"] = row["complaints"] * per_100k
     return row
 
 

@@ -118,3 +118,31 @@ def test_mesa_batch_run_takes_a_parameter_grid():
             and not r["participation.disclosure"]][0]
     alone = govsim.run(small(**{"budget.annual_yuan": 8e5}), seed=3).timeseries.iloc[-1]
     assert last["compliance_rate"] == pytest.approx(alone["compliance_rate"])
+
+
+# --- per-capita outputs ----------------------------------------------------------------------
+
+
+def test_per_capita_figures_are_per_100000_people_of_the_district():
+    result = govsim.run(small(**{"consumers.population": 400_000}), seed=2)
+    ts = result.timeseries
+    assert ts["illness_cases"].sum() > 0
+    assert np.allclose(ts["illness_per_100k"], ts["illness_cases"] / 4)
+    assert np.allclose(ts["complaints_per_100k"], ts["complaints"] / 4)
+    assert result.summary["illness_per_100k"] == pytest.approx(ts["illness_per_100k"].mean())
+
+
+def test_per_capita_figures_reach_the_comparison_and_sweeps(tmp_path):
+    from govsim import compare as cmp
+    from govsim.sweep.models import GOVSIM_OUTPUTS
+
+    assert {"illness_per_100k", "complaints_per_100k"} <= set(GOVSIM_OUTPUTS)
+    files = []
+    for name, extra in (("base", {}), ("law", {"law.enforcement_probability": 0.95})):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(small(name=name, **extra).to_toml(), encoding="utf-8")
+        files.append(str(path))
+    stats = cmp.compare(cmp.plan(files[1:], baseline=files[0], replicates=2)).stats
+    rows = stats[stats["outcome"] == "illness_per_100k"]
+    assert set(rows["scenario"]) == {"base", "law"}
+    assert rows["label"].iloc[0] == "Illness cases / 100,000 people / month"
