@@ -324,6 +324,17 @@ class Scenario(BaseModel):
 
     # --- inspection ---------------------------------------------------------------------
 
+    @classmethod
+    def fields(cls) -> dict[str, Any]:
+        """Every dotted field with its type, default, unit, range and meaning.
+
+        Returns:
+            ``{dotted name: govsim.fields.FieldSpec}``, sorted by name.
+        """
+        from govsim.fields import scenario_fields
+
+        return scenario_fields(cls)
+
     def flat(self) -> dict[str, Any]:
         """All parameters as ``{"section.field": value}`` (nested tables flattened too)."""
         out: dict[str, Any] = {}

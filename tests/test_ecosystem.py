@@ -146,3 +146,46 @@ def test_per_capita_figures_reach_the_comparison_and_sweeps(tmp_path):
     rows = stats[stats["outcome"] == "illness_per_100k"]
     assert set(rows["scenario"]) == {"base", "law"}
     assert rows["label"].iloc[0] == "Illness cases / 100,000 people / month"
+
+
+# --- the fields, described -----------------------------------------------------------------
+
+
+def test_fields_describe_every_dotted_field_from_the_schema():
+    specs = govsim.Scenario.fields()
+    assert set(specs) == set(govsim.Scenario().flat()) | {"budget.shock_month"}
+    budget = specs["budget.annual_yuan"]
+    assert (budget.type, budget.default, budget.unit, budget.minimum, budget.maximum) == \
+        ("float", 400_000.0, "yuan/year", 0.0, 1e10)
+    assert budget.meaning.startswith("budget for purchased testing") and budget.scale == "log"
+    assert specs["budget.cost_per_batch_yuan"].exclusive_minimum
+    assert specs["law.enforcement_probability"].unit == "fraction"
+    assert specs["businesses.count"].type == "int"
+    assert specs["budget.shock_month"].optional and specs["budget.shock_month"].default is None
+    assert specs["participation.network"].choices == ("small_world", "scale_free", "random")
+    assert specs["businesses.sector_mix.catering"].meaning.endswith("(sums to 1): catering")
+
+
+def test_fields_ranges_are_the_ones_the_schema_enforces():
+    specs = govsim.Scenario.fields()
+    for name in ("businesses.count", "law.enforcement_probability", "market.markup"):
+        spec = specs[name]
+        govsim.Scenario().with_overrides({name: spec.maximum})
+        with pytest.raises(govsim.ScenarioError):
+            govsim.Scenario().with_overrides({name: spec.maximum * 2 + 1})
+
+
+def test_scenarios_fields_prints_them_readably_and_as_json(capsys):
+    import json
+
+    from govsim import cli
+
+    assert cli.main(["scenarios", "--fields"]) == 0
+    text = capsys.readouterr().out
+    assert ("budget.annual_yuan   float | default 400000 | 0 to 1e+10 | yuan/year\n"
+            "    budget for purchased testing, back-checks included") in text
+    assert "businesses.count   int | default 3000 | 10 to 1000000" in text
+    assert cli.main(["scenarios", "--fields", "--json"]) == 0
+    listed = {f["name"]: f for f in json.loads(capsys.readouterr().out)}
+    assert listed["market.n_agencies"]["maximum"] == 100
+    assert listed["participation.network"]["choices"] == ["small_world", "scale_free", "random"]
