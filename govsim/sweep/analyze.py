@@ -37,6 +37,7 @@ import pandas as pd
 
 from govsim.output import atomic_path, write_text
 from govsim.run import SUMMARY_MONTHS
+from govsim.sweep import trajectories
 from govsim.sweep.design import UNIT_PREFIX, unit_problem
 from govsim.sweep.experiment import ExperimentError
 from govsim.sweep.storage import ANALYSIS, iter_results, read_design, read_manifest
@@ -100,6 +101,7 @@ def analyze(directory: str | Path) -> Analysis:
     if not noise.empty:
         result.files.append(_write_csv(noise, out / "noise.csv", index=False))
         sections.append(_md_noise(noise))
+    sections.append(trajectories.section(root, manifest, outcomes, out, result.files))
     kind = manifest["design"]
     if kind == "sobol":
         sections.append(_sobol(points, manifest, names, outcomes, out, result.files))

@@ -146,6 +146,9 @@ class Experiment(_Strict):
     outcomes: list[str] | None = Field(
         None, min_length=1, description="figures to analyse (default: the headline ones)")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="master seed; run seeds derive from it")
+    common_random_numbers: bool = Field(
+        False, description="the same seeds at every design point (replicate r always uses "
+                           "the r-th seed), so differences between points are not seed noise")
     second_order: bool = Field(False, description="sobol only: also sample second-order indices")
     morris_levels: int = Field(4, ge=2, le=100,
                                description="morris only: grid levels of the trajectories")
