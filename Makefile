@@ -28,7 +28,7 @@ $(STAMP313): pyproject.toml setup.py
 	rm -rf $(VENV313)
 	PYENV_VERSION=$(PYENV313) $(PYTHON313) -m venv $(VENV313)
 	$(VENV313)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV313)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev,ema]'
+	$(VENV313)/bin/python -m pip install --quiet --no-compile --upgrade --upgrade-strategy eager -e '.[dev,ema]'
 	touch $(STAMP313)
 
 run: $(STAMP)

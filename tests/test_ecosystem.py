@@ -189,3 +189,14 @@ def test_scenarios_fields_prints_them_readably_and_as_json(capsys):
     listed = {f["name"]: f for f in json.loads(capsys.readouterr().out)}
     assert listed["market.n_agencies"]["maximum"] == 100
     assert listed["participation.network"]["choices"] == ["small_world", "scale_free", "random"]
+
+
+def test_scenarios_json_lists_the_bundled_scenarios(capsys):
+    import json
+
+    from govsim import cli
+
+    assert cli.main(["scenarios", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert "baseline" in listed and "collaborative" in listed
+    assert listed["baseline"]["description"].startswith("Status quo")
