@@ -1,18 +1,35 @@
 # Two commands do everything on a fresh machine with Python 3.11 and make:
 #   make run    set up .venv and run the main job on the bundled scenarios
-#   make test   set up .venv (and Debian's chromium for the browser tests) and run every test
+#   make test   set up .venv (and Debian's chromium for the browser tests) and run every test,
+#               then the core tests again on Python 3.13 with the newest dependencies
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench chromium clean
+# Python 3.13 (through pyenv on this machine) with the newest releases of every dependency.
+PYTHON313 ?= python3.13
+PYENV313  ?= 3.13.0
+VENV313   := .venv313
+STAMP313  := $(VENV313)/.installed
+TESTS313  ?= tests/test_model.py tests/test_cli.py tests/test_scenario.py tests/test_compare.py \
+             tests/test_install.py tests/test_memory.py tests/test_ecosystem.py tests/test_ema.py
 
-$(STAMP): pyproject.toml
+.PHONY: run test test-py313 lint bench chromium clean
+
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,viz]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,viz,ema]'
 	touch $(STAMP)
+
+# Built from scratch whenever the project's requirements change (CI always starts fresh).
+$(STAMP313): pyproject.toml setup.py
+	rm -rf $(VENV313)
+	PYENV_VERSION=$(PYENV313) $(PYTHON313) -m venv $(VENV313)
+	$(VENV313)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV313)/bin/python -m pip install --quiet --no-compile --upgrade --upgrade-strategy eager -e '.[dev,ema]'
+	touch $(STAMP313)
 
 run: $(STAMP)
 	$(BIN)/govsim compare
@@ -20,6 +37,12 @@ run: $(STAMP)
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+	$(MAKE) test-py313
+
+# The model, CLI, scenario, compare, install, memory, ecosystem and EMA tests on Python 3.13.
+test-py313: $(STAMP313)
+	$(VENV313)/bin/python -c 'import sys, mesa; print("Python", sys.version.split()[0], "Mesa", mesa.__version__)'
+	$(VENV313)/bin/python -m pytest -q -p no:cacheprovider $(TESTS313)
 
 # The browser tests drive Debian's chromium; install it when it is missing (CI runs as root).
 chromium:
@@ -35,4 +58,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) $(VENV313) out .pytest_cache

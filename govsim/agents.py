@@ -10,6 +10,8 @@ registering 10^6 Mesa agents alone costs ~20 s and ~0.6 GB.
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from typing import TYPE_CHECKING
 
 import mesa
@@ -21,7 +23,30 @@ if TYPE_CHECKING:
     from govsim.model import GovernanceModel
 
 
-class Regulator(mesa.Agent):
+class _IdCounters(weakref.WeakKeyDictionary):
+    """Per-model ``unique_id`` counters that let a finished model be freed.
+
+    Mesa 3.3 numbers agents from ``mesa.Agent._ids``, a class-level ``defaultdict`` keyed by
+    the model, which keeps every model ever built (and its arrays) alive: about 4 MB per
+    default run in a long-lived process. Keyed weakly, the counter goes with its model.
+    Mesa 3.5 numbers agents on the model itself and never reads this.
+    """
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = self[model] = itertools.count(1)
+            return counter
+
+
+class GovsimAgent(mesa.Agent):
+    """Base of govsim's agents: Mesa agents numbered without keeping the model alive."""
+
+    _ids = _IdCounters()
+
+
+class Regulator(GovsimAgent):
     """The market supervision bureau: budget, tenders, inspections, back-checks, fines.
 
     Attributes:
@@ -42,7 +67,7 @@ class Regulator(mesa.Agent):
         return self.annual_budget_yuan / 12.0
 
 
-class _Handle(mesa.Agent):
+class _Handle(GovsimAgent):
     """A Mesa agent whose state lives in arrays at ``index``."""
 
     def __init__(self, model: GovernanceModel, index: int):

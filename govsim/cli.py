@@ -101,15 +101,24 @@ def _add_scenarios(sub) -> None:
     p = sub.add_parser("scenarios", help="list the bundled scenarios",
                        description="List the bundled scenarios, one line each.")
     p.add_argument("--fields", action="store_true",
-                   help="list every parameter name with its default instead")
+                   help="list every parameter instead: type, default, range, unit, meaning")
+    p.add_argument("--json", action="store_true",
+                   help="print as JSON (with --fields: a list of field descriptions)")
     p.set_defaults(handler=cmd_scenarios)
 
 
 def cmd_scenarios(args) -> int:
     if args.fields:
-        defaults = Scenario().flat()
-        for name in field_names():
-            print(f"{name} = {json.dumps(defaults[name])}")
+        from govsim.fields import fields_text
+
+        specs = Scenario.fields()
+        print(json.dumps([s.as_dict() for s in specs.values()], indent=1) if args.json
+              else fields_text(specs))
+        return 0
+    if args.json:
+        print(json.dumps({name: {"path": str(path), "description": Scenario.load(path)
+                                 .description} for name, path in bundled_scenarios().items()},
+                         indent=1))
         return 0
     for name, path in bundled_scenarios().items():
         scenario = Scenario.load(path)

@@ -6,7 +6,10 @@ ODD (docs/ODD.md, "Process overview and scheduling"), one line each.
 
 from __future__ import annotations
 
+import secrets
 from collections import deque
+from pathlib import Path
+from typing import Any
 
 import mesa
 import numpy as np
@@ -30,7 +33,7 @@ from govsim.phases.procurement import procure, tender
 from govsim.phases.production import produce
 from govsim.phases.reports import act_on_reports
 from govsim.phases.sampling import sample_and_test
-from govsim.scenario import Scenario
+from govsim.scenario import Scenario, ScenarioError, resolve
 from govsim.state import Batches, init_agencies, init_businesses, init_consumers
 
 MAX_EVENTS = 200  # the event feed keeps the latest ones
@@ -39,13 +42,27 @@ MAX_EVENTS = 200  # the event feed keeps the latest ones
 class GovernanceModel(mesa.Model):
     """The four-party food-safety governance model.
 
+    It is a normal Mesa model: parameters can be given as keywords, so
+    ``mesa.batch_run(GovernanceModel, {"budget__annual_yuan": [2e5, 4e5]}, ...)`` works, and
+    ``running`` turns False after the last month (``run.months``). ``step()`` number ``k``
+    simulates month ``k`` (``model.steps`` is then ``k``), and the DataCollector's row
+    ``k - 1`` holds month ``k``, its ``step`` column saying so.
+
     Args:
-        scenario: the parameters; defaults to ``Scenario()``.
-        seed: seed of the model's one random generator (``self.rng``).
+        scenario: the parameters: a :class:`Scenario`, a bundled name or a TOML file;
+            defaults to ``Scenario()``.
+        seed: seed of the model's one random generator (``self.rng``); None draws a fresh
+            one from the operating system's entropy and records it in ``self.seed``.
+        rng: the same as ``seed`` (the name ``mesa.batch_run`` passes in Mesa 3.5); give one
+            of the two.
+        **params: scenario fields to override, by dotted name (``**{"budget.annual_yuan":
+            8e5}``) or by its keyword alias with ``__`` for the dot (``budget__annual_yuan=8e5``).
+            They are validated like ``Scenario.with_overrides``.
 
     Attributes:
         params: the scenario in force (named ``params``, not ``scenario``, because Mesa 3.5
             reserves ``Model.scenario`` for its own scenario object).
+        seed: the seed in use, so any model can be built again with the same numbers.
         businesses, consumers, agencies: array state (:mod:`govsim.state`).
         tested_this_month: the batches sampled and tested this month.
         arrived_reports: the reports that reached the regulator this month (or None).
@@ -54,9 +71,11 @@ class GovernanceModel(mesa.Model):
         datacollector: a Mesa DataCollector with the columns of :mod:`govsim.metrics`.
     """
 
-    def __init__(self, scenario: Scenario | None = None, seed: int | None = None):
-        super().__init__(rng=seed)
-        self.params = sc = scenario or Scenario()
+    def __init__(self, scenario: Scenario | str | Path | None = None, seed: int | None = None,
+                 *, rng: int | None = None, **params: Any):
+        self.seed = resolve_seed(seed if rng is None else _one_seed(seed, rng))
+        super().__init__(rng=self.seed)
+        self.params = sc = _scenario_with(scenario, params)
         self.people_per_consumer = sc.people_per_consumer
         self.events: deque[tuple[int, str]] = deque(maxlen=MAX_EVENTS)
         self.tally = metrics.new_tally()
@@ -116,7 +135,7 @@ class GovernanceModel(mesa.Model):
         self.row = metrics.compute(self)
         self.datacollector.collect(self)
         if self.steps >= self.params.run.months:
-            self.running = False
+            self.running = False  # the horizon: mesa.batch_run and run_model() stop here
 
     def _warm_start(self) -> None:
         """The district was buying tests before the run: the contract in force at month 1
@@ -148,6 +167,42 @@ class GovernanceModel(mesa.Model):
                 agent = self._consumer_agents[int(i)] = Consumer(self, int(i))
             agents.append(agent)
         return AgentSet(agents, random=self.random)
+
+
+def resolve_seed(seed: Any) -> int:
+    """The seed to use: ``seed`` as a Python int, or a fresh 32-bit one when it is None.
+
+    Raises:
+        ScenarioError: the seed is not a whole number (numpy integers are fine).
+    """
+    if seed is None:
+        return secrets.randbits(32)  # from the OS's entropy; recorded, so it can be re-run
+    if type(seed).__module__ == "numpy" and hasattr(seed, "item"):
+        seed = seed.item()
+    if isinstance(seed, float) and seed.is_integer():
+        seed = int(seed)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ScenarioError(f"seed = {seed!r} is not allowed: a whole number >= 0, or None "
+                            "for a fresh one")
+    return seed
+
+
+def _one_seed(seed: Any, rng: Any) -> Any:
+    if seed is not None and seed != rng:
+        raise ScenarioError(f"seed = {seed!r} and rng = {rng!r}: give one of the two")
+    return rng
+
+
+def _scenario_with(scenario: Scenario | str | Path | None, params: dict[str, Any]) -> Scenario:
+    """The scenario to run: a Scenario, a bundled name or file, then keyword overrides."""
+    if scenario is None:
+        scenario = Scenario()
+    elif not isinstance(scenario, Scenario):
+        scenario = Scenario.load(resolve(scenario))
+    if not params:
+        return scenario
+    dotted = {name.replace("__", "."): value for name, value in params.items()}
+    return scenario.with_overrides(dotted, source="GovernanceModel")
 
 
 def _reporter(name: str):

@@ -20,14 +20,14 @@ class RunResult:
 
     Attributes:
         scenario: the scenario that was run.
-        seed: the seed it was run with.
+        seed: the seed it was run with (drawn afresh when none was given).
         timeseries: one row per month, columns of :mod:`govsim.metrics`.
         summary: each figure (``step`` excepted) averaged over the last 12 months.
         events: the event feed, as ``(month, text)``.
     """
 
     scenario: Scenario
-    seed: int | None
+    seed: int
     timeseries: pd.DataFrame
     summary: dict[str, float] = field(default_factory=dict)
     events: list[tuple[int, str]] = field(default_factory=list)
@@ -39,18 +39,21 @@ def summarize(timeseries: pd.DataFrame, months: int = SUMMARY_MONTHS) -> dict[st
     return {k: float(tail[k].mean()) for k in timeseries.columns if k != "step"}
 
 
-def run(scenario: Scenario | None = None, seed: int | None = 0,
+def run(scenario: Scenario | None = None, seed: int | None = None,
         progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Run a scenario for ``scenario.run.months`` months.
 
     Args:
         scenario: the scenario (defaults to the built-in one).
         seed: seed of the model's random generator; the same scenario and seed give the
-            same numbers in any process.
+            same numbers in any process. None (the default, as for ``GovernanceModel``)
+            draws a fresh seed from the operating system's entropy; it is recorded in
+            ``result.seed``, so the run can be repeated.
         progress: called as ``progress(month, months)`` after each month.
     """
     scenario = scenario or Scenario()
     model = GovernanceModel(scenario, seed=seed)
+    seed = model.seed
     months = scenario.run.months
     for month in range(1, months + 1):
         model.step()

@@ -369,16 +369,33 @@ class Scenario(BaseModel):
     def with_overrides(self, overrides: dict[str, Any], source: str = "override") -> Scenario:
         """Return a new scenario with dotted fields replaced, validated like a file.
 
+        Values may come from any numeric source: numpy scalars (``np.bool_``, ``np.int64``,
+        ``np.float64``, read back from a results table) count as the Python values they
+        hold, and a whole-number float (``2.0``) is taken for an integer field. Anything
+        else that does not fit the field (``2.5`` or ``True`` for an integer, ``"yes"`` for
+        a flag) is refused as in a file.
+
         Args:
             overrides: ``{"law.enforcement_probability": 0.9, ...}``.
             source: what to call the overrides in an error message.
         """
         data = self.model_dump(exclude_none=True)
         for dotted, value in overrides.items():
-            _set_dotted(data, dotted, value, source)
+            _set_dotted(data, dotted, _plain(value, dotted.split(".")), source)
         return Scenario.from_dict(data, source=source)
 
     # --- inspection ---------------------------------------------------------------------
+
+    @classmethod
+    def fields(cls) -> dict[str, Any]:
+        """Every dotted field with its type, default, unit, range and meaning.
+
+        Returns:
+            ``{dotted name: govsim.fields.FieldSpec}``, sorted by name.
+        """
+        from govsim.fields import scenario_fields
+
+        return scenario_fields(cls)
 
     def flat(self) -> dict[str, Any]:
         """All parameters as ``{"section.field": value}`` (nested tables flattened too)."""
@@ -405,8 +422,22 @@ class Scenario(BaseModel):
         return self.consumers.population / self.consumers.count
 
 
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def bundled_dir(kind: str) -> Path:
+    """The folder of bundled files of one kind (``scenarios``, ``experiments``, ...).
+
+    In a source checkout (or an editable install) this is the repository's top-level folder
+    of that name; an installed wheel carries a copy of it as package data in
+    ``govsim/_bundled/<kind>/`` (see setup.py), which is used when present.
+    """
+    installed = _PACKAGE / "_bundled" / kind
+    return installed if installed.is_dir() else _PACKAGE.parent / kind
+
+
 #: The scenarios that ship with govsim (the repository's ``scenarios/`` folder).
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+BUNDLED_DIR = bundled_dir("scenarios")
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -465,6 +496,28 @@ def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
     if parts[-1] not in node and not _is_optional_field(parts):
         raise ScenarioError(f"{source}: {dotted} is not a known field; {_known_in(parts[:-1])}")
     node[parts[-1]] = value
+
+
+def _plain(value: Any, parts: list[str]) -> Any:
+    """``value`` as the Python value it stands for: numpy scalars unwrapped, and a whole-number
+    float made an int when the field is an integer. Anything else is left for validation."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        value = value.item()  # np.bool_, np.int64, np.float64, np.str_ (and 0-d arrays)
+    if isinstance(value, float) and value.is_integer() and _is_int_field(parts):
+        return int(value)
+    return value
+
+
+def _is_int_field(parts: list[str]) -> bool:
+    model: Any = Scenario
+    for part in parts:
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return False
+        model = fields[part].annotation
+    if get_origin(model) in (Union, UnionType):
+        return int in get_args(model) and float not in get_args(model)
+    return model is int
 
 
 def _is_optional_field(parts: list[str]) -> bool:

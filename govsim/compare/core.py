@@ -97,6 +97,8 @@ OUTCOMES: tuple[Outcome, ...] = (
     _headline("detection_rate", "share", +1),
     _headline("illness_cases", "amount", -1),
     _headline("complaints", "amount", 0),
+    Outcome("illness_per_100k", "Illness cases / 100,000 people / month", "{:.1f}", "amount", -1),
+    Outcome("complaints_per_100k", "Complaints / 100,000 people / month", "{:.1f}", "amount", 0),
     _headline("false_pass_rate", "share", -1),
     _headline("collusion_rate", "share", -1),
     _headline("budget_spent", "amount", 0),

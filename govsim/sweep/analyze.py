@@ -41,7 +41,7 @@ import pandas as pd
 from govsim.output import atomic_path, write_text
 from govsim.run import SUMMARY_MONTHS
 from govsim.sweep import html as analysis_html
-from govsim.sweep import noise
+from govsim.sweep import noise, trajectories
 from govsim.sweep.design import UNIT_PREFIX, unit_problem
 from govsim.sweep.experiment import ExperimentError
 from govsim.sweep.labels import outcome_axis, parameter_label
@@ -106,6 +106,7 @@ def analyze(directory: str | Path) -> Analysis:
     if not noise.empty:
         result.files.append(_write_csv(noise, out / "noise.csv", index=False))
         sections.append(_md_noise(noise))
+    sections.append(trajectories.section(root, manifest, outcomes, out, result.files))
     kind = manifest["design"]
     if kind == "sobol":
         sections.append(_sobol(points, manifest, names, outcomes, out, result.files))

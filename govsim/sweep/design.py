@@ -84,7 +84,8 @@ def build_design(prepared: Prepared) -> Design:
                    for i, n in enumerate(names)}
         points = pd.DataFrame(columns)
     points.index.name = "point_id"
-    return Design(exp.design, names, points, unit, _runs(points, exp.replicates, exp.seed))
+    return Design(exp.design, names, points, unit,
+                  _runs(points, exp.replicates, exp.seed, exp.common_random_numbers))
 
 
 def run_seed(master: int, run_id: int) -> int:
@@ -164,13 +165,16 @@ def unit_problem(names: tuple[str, ...]) -> dict[str, Any]:
     return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
 
 
-def _runs(points: pd.DataFrame, replicates: int, master: int) -> pd.DataFrame:
+def _runs(points: pd.DataFrame, replicates: int, master: int,
+          common: bool = False) -> pd.DataFrame:
     n = len(points)
     point_id = np.repeat(np.arange(n, dtype=np.int64), replicates)
     replicate = np.tile(np.arange(replicates, dtype=np.int64), n)
     run_id = np.arange(n * replicates, dtype=np.int64)
-    seeds = np.fromiter((run_seed(master, int(r)) for r in run_id), dtype=np.int64,
-                        count=len(run_id))
+    # common random numbers: run (point p, replicate r) takes the seed of run r, at every p
+    keys = replicate if common else run_id
+    per_key = {int(k): run_seed(master, int(k)) for k in np.unique(keys)}
+    seeds = np.fromiter((per_key[int(k)] for k in keys), dtype=np.int64, count=len(keys))
     runs = pd.DataFrame({"run_id": run_id, "point_id": point_id, "replicate": replicate,
                          "seed": seeds})
     values = points.reset_index(drop=True).iloc[point_id].reset_index(drop=True)

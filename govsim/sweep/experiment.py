@@ -34,11 +34,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from govsim.scenario import Scenario, ScenarioError, field_names, resolve, resolve_file
+from govsim.scenario import (
+    Scenario,
+    ScenarioError,
+    bundled_dir,
+    field_names,
+    resolve,
+    resolve_file,
+)
 from govsim.sweep.models import DEFAULT_MODEL, ModelInfo, load_model
 
 #: The experiments that ship with govsim (the repository's ``experiments/`` folder).
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "experiments"
+BUNDLED_DIR = bundled_dir("experiments")
 
 #: govsim figures analysed when an experiment does not list its ``outcomes``.
 DEFAULT_OUTCOMES = ("compliance_rate", "unsafe_share", "illness_cases", "detection_rate",
@@ -139,6 +146,9 @@ class Experiment(_Strict):
     outcomes: list[str] | None = Field(
         None, min_length=1, description="figures to analyse (default: the headline ones)")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="master seed; run seeds derive from it")
+    common_random_numbers: bool = Field(
+        False, description="the same seeds at every design point (replicate r always uses "
+                           "the r-th seed), so differences between points are not seed noise")
     second_order: bool = Field(False, description="sobol only: also sample second-order indices")
     morris_levels: int = Field(4, ge=2, le=100,
                                description="morris only: grid levels of the trajectories")

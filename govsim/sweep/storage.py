@@ -220,6 +220,7 @@ class SweepStore:
             "columns": list(prepared.outputs or []),
             "outcomes": list(prepared.outcomes or []), "model": exp.model,
             "fixed": prepared.fixed_params, "seed": exp.seed,
+            "common_random_numbers": exp.common_random_numbers,
             "second_order": exp.second_order, "morris_levels": exp.morris_levels,
             "fingerprint": prints, "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
