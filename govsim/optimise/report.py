@@ -342,7 +342,7 @@ def _method(result: Result) -> list[str]:
     sampler = (f"NSGA-II (population {p.population})" if p.multi else
                "TPE (multivariate, constant liar)")
     return [
-        f"Search: optuna {sampler}, limits through its constraints_func, {p.batch} mixes "
+        f"Search: optuna {sampler}, limits through its constraint support, {p.batch} mixes "
         "proposed at a time and run side by side; the sampler is seeded from the problem's "
         "seed and the batch's index, so the same problem gives the same study on any "
         "executor.",
