@@ -49,7 +49,7 @@ def main(args) -> int:
     executor = make_executor(workers=args.workers, scheduler=args.scheduler,
                              dask_local=args.dask_local)
     result = optimise(args.problem, out=args.out, trials=args.trials, executor=executor,
-                      resume=args.resume)
+                      resume=args.resume, echo=lambda line: print(line, flush=True))
     print(answer(result))
     print(f"  report: {result.files['report.html']}")
     return 0

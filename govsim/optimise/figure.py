@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from govsim.optimise.problem import Measure, Problem  # noqa: E402
 
@@ -32,7 +33,7 @@ def front_png(result) -> bytes:
     """The figure as PNG bytes (the same numbers give the same bytes)."""
     problem = result.problem
     axes = axes_of(problem)
-    fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(12, 6.5), layout="constrained")
     if axes is None:
         _by_trial(ax, result)
     else:
@@ -79,14 +80,15 @@ def _cost_vs_safety(ax, result, mx: Measure, my: Measure) -> None:
                    [c.figures[my.key] for c in result.dropped if c.fresh.ok], marker="x",
                    c="#c0392b", s=40, zorder=5,
                    label="dropped after re-evaluation (arrow: from its search figures)")
+    # references last and in the legend (their labels would overlap where they crowd);
+    # the status quo on top of everything
     for k, (name, (_, evaluation)) in enumerate(result.references.items()):
-        x, y = evaluation.mean(mx.key), evaluation.mean(my.key)
         is_base = k == 0
-        ax.scatter([x], [y], marker="*" if is_base else "D", s=180 if is_base else 50,
-                   c="#222222" if is_base else PALETTE[k % len(PALETTE)], zorder=6,
-                   edgecolors="white", linewidths=0.6)
-        ax.annotate(name, (x, y), textcoords="offset points", xytext=(7, -12), fontsize=9,
-                    color="#222222" if is_base else PALETTE[k % len(PALETTE)])
+        ax.scatter([evaluation.mean(mx.key)], [evaluation.mean(my.key)],
+                   marker="*" if is_base else "D", s=260 if is_base else 60,
+                   c="#222222" if is_base else PALETTE[(k - 1) % len(PALETTE)],
+                   zorder=8 if is_base else 7, edgecolors="white", linewidths=0.8,
+                   label=name)
     for c in problem.constraints:
         line = ax.axhline if c.key == my.key else ax.axvline if c.key == mx.key else None
         if line is not None:
@@ -95,9 +97,15 @@ def _cost_vs_safety(ax, result, mx: Measure, my: Measure) -> None:
                     color="#c0392b")
     ax.set_xlabel(_axis_label(mx, problem))
     ax.set_ylabel(_axis_label(my, problem))
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(_tick))
     ax.set_title(problem.description or problem.name, fontsize=12)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8.5, loc="best")
+    ax.legend(fontsize=8.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+
+
+def _tick(x: float, _pos) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:g}"
 
 
 def _errors(points, key: str):

@@ -120,6 +120,7 @@ def answer(result: Result) -> str:
                   if m.key != o.key]
         text = (f"{lead} (mean of {fresh}, 95% interval): {settings}."
                 + (f" With it: {'; '.join(others)}." if others else ""))
+        text += "".join(f" {note}" for note in at_bounds(result.prepared, best.params))
         if STATUS_QUO in result.references:
             sq = result.references[STATUS_QUO][1]
             text += (" The status quo: " + "; ".join(
@@ -146,6 +147,40 @@ def answer(result: Result) -> str:
                      f"beaten on both by {len(better)} of them." if better else
                      "not beaten on both by any of them."))
     return text
+
+
+def at_bounds(prepared, params: dict[str, Any]) -> list[str]:
+    """Notes on levers at an end of their search range that the field itself would allow
+    passing: the best mix may lie beyond it."""
+    notes = []
+    for name, lever in prepared.problem.levers.items():
+        if lever.range is None:
+            continue
+        low, high = lever.range
+        x, lo, hi = params[name], low, high
+        if lever.scale == "log":
+            x, lo, hi = math.log(x), math.log(low), math.log(high)
+        share = (x - lo) / (hi - lo)
+        if share <= 0.02 or share >= 0.98:
+            end, bound = ("low", low) if share <= 0.02 else ("high", high)
+            if not _field_allows(prepared, name, bound * (0.9 if end == "low" else 1.1)
+                                 if bound else (-1.0 if end == "low" else 1.0)):
+                continue
+            notes.append(f"{name} is at the {end} end of its search range ({number(bound)}): "
+                         "a better mix may lie beyond it.")
+    return notes
+
+
+def _field_allows(prepared, name: str, x: float) -> bool:
+    if prepared.base is None:
+        return True
+    if prepared.kinds.get(name) == "int":
+        x = int(round(x))
+    try:
+        prepared.base.with_overrides({name: x})
+    except Exception:  # refused by the scenario's rules: the range ends where the field does
+        return False
+    return True
 
 
 def _dominates(p: Problem, x: dict[str, float], y: dict[str, float]) -> bool:
