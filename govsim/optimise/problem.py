@@ -145,7 +145,9 @@ class Constraint(Measure):
     def text(self) -> str:
         """``compliance rate >= 0.95``."""
         sign = ">=" if self.at_least is not None else "<="
-        return f"{self.title} {sign} {self.bound:,.6g}"
+        bound = self.bound
+        text = f"{bound:,.0f}" if abs(bound) >= 1000 and bound == int(bound) else f"{bound:g}"
+        return f"{self.title} {sign} {text}"
 
 
 class Problem(_Strict):
