@@ -325,3 +325,18 @@ def test_tiny_real_problem_writes_answer_front_and_scenarios(tmp_path, capsys):
     assert scenario.consumers.count == 2000 and scenario.run.months == 24
     study = open_study(load_problem(path), out)
     assert len(study.trials) == 4
+
+
+def test_bundled_problems_and_the_readme_example_are_valid_problems():
+    from govsim.optimise import prepare
+    from govsim.optimise.problem import bundled_problems, problem_from_dict
+
+    assert {"cheapest_95", "safety_vs_cost"} <= set(bundled_problems())
+    for name in bundled_problems():
+        prepare(load_problem(name))
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Find the cheapest policy mix", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    import tomllib
+
+    prepare(problem_from_dict({"name": "readme", **tomllib.loads(example)}, source="README"))
