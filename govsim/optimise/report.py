@@ -111,7 +111,9 @@ def answer(result: Result) -> str:
             return (f"No mix found meets {limits or 'the problem'}: {why}. " + closest).strip()
         best = kept[0]
         figure = with_interval(best.interval[o.key])
-        lead = (f"The cheapest mix found that reaches {limits} costs {figure}"
+        unit = (" yuan" + (" a year" if o.per == "year" else " a month")
+                if o.output.endswith("yuan") else "")
+        lead = (f"The cheapest mix found that reaches {limits} costs {figure}{unit}"
                 if o.direction == "minimise" and "cost" in o.output and limits else
                 f"The best mix found{' that meets ' + limits if limits else ''} has "
                 f"{o.title} {figure}")
