@@ -119,6 +119,19 @@ def test_one_objective_toy_optimum_under_a_limit_is_found(tmp_path):
     assert "The best mix found that meets reach >= 1.2 has loss" in report
 
 
+def test_failing_runs_fail_their_trial_and_the_search_goes_on(tmp_path):
+    text = BOWL.format(trials=16, delay=0.0).replace("delay = 0.0", "delay = 0.0\nfail_above = 0.6")
+    lines: list[str] = []
+    result = optimise(write(tmp_path, text), out=tmp_path / "out", executor=SerialExecutor(),
+                      echo=lines.append)
+    failed = [r for r in result.rows if r["state"] == "fail"]
+    assert failed and all(r["x"] > 0.6 for r in failed)
+    assert "is above fail_above" in failed[0]["error"]
+    assert any("failed (first: ValueError: x = " in line for line in lines)
+    assert len(result.rows) == 16
+    assert result.kept and all(c.params["x"] <= 0.6 for c in result.kept)
+
+
 # --- resume, executors ---------------------------------------------------------------------
 
 

@@ -145,10 +145,10 @@ def search(prepared: Prepared, out: Path, evaluator: Evaluator, trials: int,
         n = min(problem.batch - total % problem.batch, trials - done)
         study.sampler = make_sampler(problem, index)
         asked = [study.ask(dists) for _ in range(n)]
-        _run_batch(study, problem, evaluator, asked, seeds, report)
+        errors = _run_batch(study, problem, evaluator, asked, seeds, report)
         elapsed = time.perf_counter() - start
         echo(f"  {_finished(study)}/{trials} trials ({report.ran / elapsed * 60:.0f} "
-             f"trials/min){_best_text(study, problem)}")
+             f"trials/min){_best_text(study, problem)}{_failed_text(errors)}")
     report.trials = _finished(study)
     report.elapsed = time.perf_counter() - start
     return report
@@ -160,35 +160,44 @@ def _finished(study: optuna.Study) -> int:
 
 
 def _run_batch(study: optuna.Study, problem: Problem, evaluator: Evaluator,
-               trials: list[Trial], seeds: list[int], report: SearchReport) -> None:
+               trials: list[Trial], seeds: list[int], report: SearchReport) -> list[str]:
+    """Run the trials' candidates, tell optuna; return the errors of those that failed."""
     evaluations = evaluator.evaluate([t.params for t in trials], seeds)
+    errors = []
     for trial, evaluation in zip(trials, evaluations, strict=True):
-        _tell(study, problem, trial, evaluation)
+        error = _tell(study, problem, trial, evaluation)
         report.ran += 1
-        report.failed += not evaluation.ok
+        if error:
+            report.failed += 1
+            errors.append(error)
+    return errors
 
 
-def _tell(study: optuna.Study, problem: Problem, trial: Trial, evaluation: Evaluation) -> None:
-    if not evaluation.ok:
-        trial.set_user_attr("error", evaluation.error[:2000])
+def _tell(study: optuna.Study, problem: Problem, trial: Trial,
+          evaluation: Evaluation) -> str | None:
+    """Tell optuna the trial's objectives and limits, or that it failed (returns why)."""
+    error = evaluation.error
+    if error is None:
+        means = evaluation.means()
+        values = [means[o.key] for o in problem.objectives]
+        violations = [c.violation(means[c.key]) for c in problem.constraints]
+        if any(math.isnan(v) for v in [*values, *violations]):
+            error = "a measure is NaN (no month in the window had a value)"
+    if error is not None:
+        trial.set_user_attr("error", error[:2000])
         study.tell(trial, state=TrialState.FAIL)
-        return
-    means = evaluation.means()
-    values = [means[o.key] for o in problem.objectives]
-    if any(math.isnan(v) for v in values):
-        trial.set_user_attr("error", "an objective is NaN (no month in the window had it)")
-        study.tell(trial, state=TrialState.FAIL)
-        return
-    violations = [c.violation(means[c.key]) for c in problem.constraints]
-    if any(math.isnan(v) for v in violations):
-        trial.set_user_attr("error", "a limit's measure is NaN (no month in the window had it)")
-        study.tell(trial, state=TrialState.FAIL)
-        return
+        return error
     trial.set_user_attr("figures", means)
     trial.set_user_attr("constraints", violations)
     for i, (c, v) in enumerate(zip(problem.constraints, violations, strict=True)):
         trial.set_constraint(f"{i}:{c.key}", v)
     study.tell(trial, values)
+    return None
+
+
+def _failed_text(errors: list[str]) -> str:
+    """``; 2 failed (first: ValueError ...)`` for the batch's trials whose runs raised."""
+    return f"; {len(errors)} failed (first: {errors[0][:300]})" if errors else ""
 
 
 def _best_text(study: optuna.Study, problem: Problem) -> str:

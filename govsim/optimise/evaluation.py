@@ -128,8 +128,9 @@ class Evaluator:
         """
         n = len(seeds)
         tasks, owners = [], []
-        chunk = n if len(candidates) > 1 or n <= REEVAL_CHUNK else REEVAL_CHUNK
-        chunk = min(n, REEVAL_CHUNK) if n > 2 * REEVAL_CHUNK else chunk
+        # a search candidate's few runs go as one chunk; a re-evaluation's many are split
+        # (chunking never changes the numbers: a run depends only on its scenario and seed)
+        chunk = n if n <= 2 * REEVAL_CHUNK else REEVAL_CHUNK
         for i, params in enumerate(candidates):
             base = bases[i] if bases is not None else None
             if base is not None:

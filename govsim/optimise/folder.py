@@ -15,6 +15,7 @@ beside the old one and swapped in.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -59,8 +60,13 @@ def locked(root: Path):
 
 
 def fingerprint(prepared: Prepared) -> dict[str, str]:
-    """What must match for a resume: the problem's settings and the model's code."""
-    return {"problem": prepared.problem.settings_hash(), "model": model_code_fingerprint()}
+    """What must match for a resume: the problem's settings, its base scenario's values and
+    the model's code."""
+    base = prepared.base.model_dump_json(exclude={"name", "description"}) \
+        if prepared.base is not None else ""
+    return {"problem": prepared.problem.settings_hash(),
+            "scenario": hashlib.sha256(base.encode()).hexdigest()[:16],
+            "model": model_code_fingerprint()}
 
 
 def begin(root: Path, prepared: Prepared, resume: bool) -> bool:
@@ -84,9 +90,13 @@ def begin(root: Path, prepared: Prepared, resume: bool) -> bool:
         if manifest.get("kind") != KIND:
             raise ProblemError(f"{root}: {MANIFEST} is not govsim's; choose another --out")
         if manifest.get("problem") != problem.name or manifest.get("fingerprint") != mine:
-            what = ("the model's code changed since" if manifest.get("problem") == problem.name
-                    and manifest.get("fingerprint", {}).get("problem") == mine["problem"]
-                    else "its problem file or settings differ from")
+            old = manifest.get("fingerprint", {})
+            what = ("its problem file or settings differ from"
+                    if manifest.get("problem") != problem.name
+                    or old.get("problem") != mine["problem"] else
+                    "its base scenario's values differ from"
+                    if old.get("scenario") != mine["scenario"] else
+                    "the model's code changed since")
             raise ProblemError(f"{root}: holds an optimisation of {manifest.get('problem')!r} "
                                f"and {what} this one; choose another --out (or delete that "
                                "folder to start again)")
