@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_run, _add_compare, _add_sweep, _add_analyze, _add_viz, _add_scenarios):
         add(sub)
+    from govsim.optimise.cli import add_parser as add_optimise
+
+    add_optimise(sub)
     return parser
 
 

@@ -1,0 +1,149 @@
+"""The optimisation folder: whose it is, who is writing to it, and writing it safely.
+
+The folder holds the study (``study.db``, which a resume continues) and the results drawn
+from it. It is never taken over silently:
+
+- a folder holding other files, and no ``optimise.json`` of govsim's, is refused;
+- a folder holding an optimisation of another problem, or of this one with other settings
+  or another model version, is refused (choose another ``--out``);
+- a folder holding this very optimisation is continued only with ``--resume``.
+
+A lock (``flock``) keeps two optimisations from writing to one folder. Every result file is
+written to a temporary file and renamed into place; the folder of front scenarios is built
+beside the old one and swapped in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from govsim.optimise.problem import Prepared, ProblemError
+from govsim.output import atomic_path
+from govsim.sweep.storage import model_code_fingerprint
+
+MANIFEST = "optimise.json"
+LOCK = ".lock"
+KIND = "govsim optimise"
+
+
+def default_out(name: str) -> Path:
+    return Path("out") / "optimise" / name
+
+
+@contextmanager
+def locked(root: Path):
+    """Hold the folder's lock for the whole optimisation."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK, "a+") as handle:
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks (Windows): one optimisation per folder
+            yield
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ProblemError(f"{root}: another govsim optimise is writing to this folder; "
+                               "wait for it, or choose another --out") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def fingerprint(prepared: Prepared) -> dict[str, str]:
+    """What must match for a resume: the problem's settings, its base scenario's values and
+    the model's code."""
+    base = prepared.base.model_dump_json(exclude={"name", "description"}) \
+        if prepared.base is not None else ""
+    return {"problem": prepared.problem.settings_hash(),
+            "scenario": hashlib.sha256(base.encode()).hexdigest()[:16],
+            "model": model_code_fingerprint()}
+
+
+def begin(root: Path, prepared: Prepared, resume: bool) -> bool:
+    """Check the folder may hold this optimisation and claim it.
+
+    Returns:
+        True when an earlier session's study is continued.
+
+    Raises:
+        ProblemError: the folder holds something else, or this optimisation without
+            ``--resume``.
+    """
+    problem = prepared.problem
+    manifest_path = root / MANIFEST
+    mine = fingerprint(prepared)
+    if manifest_path.exists():
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = {}
+        if manifest.get("kind") != KIND:
+            raise ProblemError(f"{root}: {MANIFEST} is not govsim's; choose another --out")
+        if manifest.get("problem") != problem.name or manifest.get("fingerprint") != mine:
+            old = manifest.get("fingerprint", {})
+            what = ("its problem file or settings differ from"
+                    if manifest.get("problem") != problem.name
+                    or old.get("problem") != mine["problem"] else
+                    "its base scenario's values differ from"
+                    if old.get("scenario") != mine["scenario"] else
+                    "the model's code changed since")
+            raise ProblemError(f"{root}: holds an optimisation of {manifest.get('problem')!r} "
+                               f"and {what} this one; choose another --out (or delete that "
+                               "folder to start again)")
+        if not resume:
+            raise ProblemError(f"{root}: already holds this optimisation; add --resume to "
+                               "continue it (e.g. to more --trials), or choose another --out")
+        return True
+    foreign = [p.name for p in root.iterdir() if p.name != LOCK] if root.exists() else []
+    if foreign:
+        raise ProblemError(f"{root}: not empty and not a govsim optimisation folder (holds "
+                           f"{', '.join(sorted(foreign)[:3])}); choose another --out")
+    write(root / "problem.toml", problem.text)
+    write(manifest_path, json.dumps({
+        "kind": KIND, "problem": problem.name, "source": problem.source,
+        "fingerprint": mine, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["govsim", *sys.argv[1:]]) if sys.argv else "",
+    }, indent=2) + "\n")
+    return False
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    """Write a file atomically (text as UTF-8)."""
+    with atomic_path(path) as tmp:
+        if isinstance(content, bytes):
+            tmp.write_bytes(content)
+        else:
+            tmp.write_text(content, encoding="utf-8")
+    return path
+
+
+def replace_folder(path: Path, files: dict[str, str]) -> Path:
+    """Make ``path`` a folder holding exactly ``files``: built beside it, then swapped in."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    os.chmod(staging, 0o755)
+    try:
+        for name, text in files.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        old = None
+        if path.exists():
+            old = path.parent / f".{path.name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+        staging.rename(path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return path
