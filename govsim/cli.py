@@ -190,7 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="govsim",
         description="Agent-based simulator of collaborative food-safety governance.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_compare, _add_sweep, _add_analyze, _add_viz, _add_scenarios):
+    from govsim.calibrate.cli import add_parser as _add_calibrate
+
+    for add in (_add_run, _add_compare, _add_sweep, _add_analyze, _add_calibrate, _add_viz,
+                _add_scenarios):
         add(sub)
     return parser
 
