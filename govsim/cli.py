@@ -114,6 +114,9 @@ def _add_compare(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     p.add_argument("--out", type=Path, default=Path("out/compare"),
                    help="report folder (default out/compare/)")
+    p.add_argument("--posterior", type=Path, metavar="DIR",
+                   help="a `govsim calibrate` folder: each replicate runs with its own draw "
+                        "of the fitted parameters, so intervals include their uncertainty")
     p.set_defaults(handler=cmd_compare)
 
 

@@ -120,7 +120,7 @@ def build(targets: Targets, population: int, sampler: SeededSampler):
 
 
 def run(targets: Targets, out: Path, backend: Backend, population: int, generations: int,
-        seed: int | None = None, resume: bool = False, log=sys.stderr):
+        seed: int | None = None, resume: bool = False, log=None):
     """Run (or continue) the calibration into ``out``; returns pyabc's History.
 
     Args:
@@ -137,6 +137,7 @@ def run(targets: Targets, out: Path, backend: Backend, population: int, generati
         raise TargetsError(f"--population {population}: at least 2 particles are needed")
     if generations < 1:
         raise TargetsError(f"--generations {generations}: at least 1 is needed")
+    log = log or sys.stderr
     settings = settings_for(targets, population, seed)
     continuing = prepare_folder(out, settings, resume)
     logging.getLogger("ABC").setLevel(logging.WARNING)  # our own line per generation instead

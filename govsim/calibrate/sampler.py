@@ -262,9 +262,8 @@ class SeededSampler(Sampler):
             start += size
 
     def _enough(self, done: dict[int, list], size: int, n: int, max_eval) -> bool:
-        accepted = evaluations = 0
-        for _, particle in self._in_order(done, size):
-            evaluations += 1
+        accepted = 0
+        for evaluations, (_, particle) in enumerate(self._in_order(done, size), start=1):
             accepted += particle.accepted
             if accepted >= n or evaluations >= max_eval:
                 return True
