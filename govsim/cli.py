@@ -148,6 +148,9 @@ def _add_sweep(sub) -> None:
     p.add_argument("--chunk-size", type=int, metavar="RUNS",
                    help="runs sent to a worker and written at once (default: large chunks "
                         "first, single runs at the end, at most 100)")
+    p.add_argument("--posterior", type=Path, metavar="DIR",
+                   help="a `govsim calibrate` folder: replicate r of every point runs with "
+                        "the r-th posterior draw of the fitted parameters")
     p.set_defaults(handler=cmd_sweep)
 
 

@@ -343,3 +343,44 @@ def test_compare_with_posterior_reports_parameter_uncertainty_and_repeats_exactl
 def test_compare_posterior_that_is_not_a_calibration_is_refused(tmp_path, capsys):
     assert main(["compare", "--posterior", str(tmp_path), "--replicates", "2"]) == 2
     assert "no posterior.parquet there" in capsys.readouterr().err
+
+
+SWEEP = """
+scenario = "baseline"
+months = 6
+seed = 11
+design = "grid"
+replicates = 3
+[fixed]
+"consumers.count" = 500
+"businesses.count" = 300
+[parameters]
+"market.integrity" = { levels = [0.6, 0.9] }
+"""
+
+
+def test_sweep_with_posterior_runs_replicate_r_of_every_point_with_draw_r(tmp_path, capsys):
+    from govsim.calibrate.posterior import load
+
+    exp = tmp_path / "exp.toml"
+    exp.write_text(SWEEP, encoding="utf-8")
+    folder = _posterior_folder(tmp_path)
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(exp), "--workers", "1", "--posterior", str(folder),
+                 "--out", str(out)]) == 0
+    design = pd.read_csv(out / "design.csv")
+    draws = load(folder).draws(11, 3)
+    column = "posterior:participation.complaint_probability"
+    for row in design.to_dict("records"):
+        assert row[column] == draws[row["replicate"]]["participation.complaint_probability"]
+    # the design's own parameter keeps the design's values, not the draw's
+    assert "posterior:market.integrity" not in design
+    # a different posterior is refused in the same folder (it changes the design)
+    other = tmp_path / "other"
+    other.mkdir()
+    changed = pd.read_parquet(folder / "posterior.parquet")
+    changed["participation.complaint_probability"] *= 2
+    changed.to_parquet(other / "posterior.parquet")
+    assert main(["sweep", str(exp), "--workers", "1", "--posterior", str(other),
+                 "--out", str(out)]) == 2
+    assert "design" in capsys.readouterr().err

@@ -92,3 +92,38 @@ def apply(scenario: Scenario, baseline: Scenario, draw: dict[str, Any]) -> Scena
 
 def _native(value):
     return value.item() if hasattr(value, "item") else value
+
+
+#: Prefix of the design-table columns holding each sweep run's posterior draw.
+SWEEP_PREFIX = "posterior:"
+
+
+def add_to_design(design, posterior: Posterior, master: int, base: Scenario | None):
+    """A sweep design whose run table also holds each run's posterior draw (replicate ``r``
+    of every design point gets draw ``r``), as ``posterior:<field>`` columns.
+
+    The draws are part of the design table, so they are written to ``design.csv`` and
+    enter the sweep's fingerprint: a folder swept with one posterior is never resumed with
+    another. A field the design varies keeps the design's values.
+
+    Raises:
+        TargetsError: the experiment's model does not take scenario fields.
+    """
+    from dataclasses import replace
+
+    if base is None:
+        raise TargetsError(f"--posterior {posterior.folder}: the experiment's model does not "
+                           "take scenario fields, so a posterior of them cannot apply")
+    fields = [f for f in posterior.fields if f not in design.names]
+    replicates = sorted(set(design.runs["replicate"].tolist()))
+    draws = {r: posterior.draw(master, int(r)) for r in replicates}
+    runs = design.runs.copy()
+    for field in fields:
+        runs[SWEEP_PREFIX + field] = [draws[r][field] for r in runs["replicate"]]
+    return replace(design, runs=runs)
+
+
+def sweep_params(row: dict) -> dict[str, Any]:
+    """A run's posterior draw from its design-table row (empty without ``--posterior``)."""
+    return {k.removeprefix(SWEEP_PREFIX): _native(v) for k, v in row.items()
+            if k.startswith(SWEEP_PREFIX)}
