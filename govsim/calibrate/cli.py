@@ -48,6 +48,11 @@ def main(args) -> int:
     from govsim.calibrate.targets import TargetsError
 
     start = time.perf_counter()
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:
+        raise TargetsError("govsim calibrate needs pyabc: pip install 'govsim[calibrate]'") \
+            from None
     targets = targets_mod.load(args.targets, scenario=args.scenario)
     if args.seed is not None and args.seed < 0:
         raise TargetsError(f"--seed {args.seed}: the master seed must be >= 0")
