@@ -195,8 +195,8 @@ def posterior_png(r: Result) -> bytes:
             if i == j:
                 bins = _bins(pj)
                 ax.hist(x, bins=bins, weights=w, density=True, color="#4C72B0")
-                ax.axhline(1 / np.diff(bins).sum() if not pj.log else 0, color="0.6",
-                           ls=":", lw=1)
+                if not pj.log:  # the prior's density, for comparison
+                    ax.axhline(1 / (pj.high - pj.low), color="0.6", ls=":", lw=1)
                 ax.set_yticks([])
             else:
                 y = r.posterior[pi.field].to_numpy(float)

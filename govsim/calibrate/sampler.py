@@ -34,8 +34,10 @@ from pyabc.sampler import Sampler
 
 from govsim.calibrate.simulate import seeded
 
-#: Evaluations sent to a worker at once, at most (fewer for small populations).
-MAX_BATCH = 25
+#: Evaluations sent to a worker at once, at most (fewer for small populations). Batches
+#: still running when a generation has its particles are wasted, so they stay small; a
+#: simulation (~0.1 s) costs far more than sending one.
+MAX_BATCH = 10
 
 
 def evaluation_seeds(master: int, t: int, index: int) -> tuple[np.ndarray, int, int]:
@@ -79,6 +81,11 @@ class Backend:
 
     slots = 1
 
+    @property
+    def window(self) -> int:
+        """Batches in flight: one running and one queued per slot."""
+        return 2 * self.slots
+
     def describe(self) -> str:
         raise NotImplementedError
 
@@ -98,6 +105,9 @@ class Backend:
 
 class SerialBackend(Backend):
     """This process (``--workers 1``)."""
+
+    #: a batch runs as it is submitted: queue nothing ahead
+    window = 1
 
     def describe(self) -> str:
         return "this process"
@@ -228,7 +238,7 @@ class SeededSampler(Sampler):
         try:
             while not self._enough(done, size, n, max_eval):
                 accepted = sum(p.accepted for batch in done.values() for _, p in batch)
-                while len(pending) < 2 * self.backend.slots and accepted < n \
+                while len(pending) < self.backend.window and accepted < n \
                         and next_start < max_eval:
                     future = self.backend.submit(payload, self.master, t, next_start, size)
                     pending[future] = next_start
