@@ -271,7 +271,7 @@ def calibrated_toml(r: Result) -> str:
     medians = {row.parameter: row.posterior_median for row in ident.itertuples()}
     medians = _python(medians, r.targets.priors)
     lines = [f"# Calibrated by `govsim calibrate {r.targets.path.name}` (master seed {r.seed}, "
-             f"{len(r.generations)} generations of {len(r.posterior)} particles).",
+             f"{_plural(len(r.generations), 'generation')} of {len(r.posterior)} particles).",
              "# Fitted parameters are set to their posterior median. Fit:"]
     for row in r.predictive.itertuples():
         lines.append(f"#   {row.target}: observed {row.observed:.4g} +/- {row.sd:.2g}, "
@@ -304,6 +304,10 @@ def _table(frame: pd.DataFrame, formats: dict[str, str]) -> list[list[str]]:
     return rows
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _report_parts(r: Result) -> dict:
     pred = r.predictive
     outside = pred[~pred.inside]
@@ -327,7 +331,8 @@ def _report_parts(r: Result) -> dict:
                 for g in r.generations.itertuples()]
     sims = int(r.generations.simulations.sum())
     notes = [
-        f"ABC-SMC (pyabc): {len(r.generations)} generations of {len(r.posterior)} particles, "
+        f"ABC-SMC (pyabc): {_plural(len(r.generations), 'generation')} of "
+        f"{len(r.posterior)} particles, "
         f"{sims:,} simulations in the generations, master seed {r.seed}; adaptive Euclidean "
         "distance (rescaled each generation), median epsilon schedule.",
         "Each simulated figure carries its target's observation noise (noisy ABC), so the "
