@@ -6,10 +6,12 @@ import sys
 import time
 from pathlib import Path
 
-#: Defaults sized to finish the bundled Guangdong targets in under 15 minutes on 2 cores
-#: (measured: see README, "Calibrate to your district").
+#: Defaults sized for the bundled Guangdong targets on 2 idle cores: about 5,700
+#: simulations of ~0.09 s CPU each, well under 15 minutes (see README, "Calibrate to your
+#: district", for what was measured and what is estimated). More generations can be added
+#: afterwards: `--resume --generations N` continues from the last one.
 DEFAULT_POPULATION = 200
-DEFAULT_GENERATIONS = 6
+DEFAULT_GENERATIONS = 5
 
 
 def add_parser(sub) -> None:
@@ -37,7 +39,8 @@ def add_parser(sub) -> None:
                        help="start a loopback Dask LocalCluster with N workers")
     p.add_argument("--out", type=Path, help="output folder (default out/calibrate/<targets>/)")
     p.add_argument("--resume", action="store_true",
-                   help="continue the calibration in --out (or rewrite its outputs)")
+                   help="continue the calibration in --out (also to add generations: "
+                        "--resume --generations N), or rewrite its outputs")
     p.set_defaults(handler=main)
 
 
