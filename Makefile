@@ -20,7 +20,7 @@ TESTS313  ?= tests/test_model.py tests/test_cli.py tests/test_scenario.py tests/
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,viz,ema]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,viz,ema,calibrate]'
 	touch $(STAMP)
 
 # Built from scratch whenever the project's requirements change (CI always starts fresh).
@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_optimise.py
+	$(BIN)/python benchmarks/bench_calibrate.py
 
 clean:
 	rm -rf $(VENV) $(VENV313) out .pytest_cache

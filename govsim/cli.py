@@ -145,6 +145,9 @@ def _add_compare(sub) -> None:
     p.add_argument("--out", type=Path,
                    help="report folder (default out/compare/<scenarios>-<hash of their "
                         "parameters, replicates and seed>/)")
+    p.add_argument("--posterior", type=Path, metavar="DIR",
+                   help="a `govsim calibrate` folder: each replicate runs with its own draw "
+                        "of the fitted parameters, so intervals include their uncertainty")
     p.set_defaults(handler=cmd_compare)
 
 
@@ -176,6 +179,9 @@ def _add_sweep(sub) -> None:
     p.add_argument("--chunk-size", type=int, metavar="RUNS",
                    help="runs sent to a worker and written at once (default: large chunks "
                         "first, single runs at the end, at most 100)")
+    p.add_argument("--posterior", type=Path, metavar="DIR",
+                   help="a `govsim calibrate` folder: replicate r of every point runs with "
+                        "the r-th posterior draw of the fitted parameters")
     p.set_defaults(handler=cmd_sweep)
 
 
@@ -221,7 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="govsim",
         description="Agent-based simulator of collaborative food-safety governance.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_run, _add_compare, _add_sweep, _add_analyze, _add_viz, _add_scenarios):
+    from govsim.calibrate.cli import add_parser as _add_calibrate
+
+    for add in (_add_run, _add_compare, _add_sweep, _add_analyze, _add_calibrate, _add_viz,
+                _add_scenarios):
         add(sub)
     from govsim.optimise.cli import add_parser as add_optimise
 

@@ -82,7 +82,8 @@ def test_bad_scenario_file_names_file_field_value_and_range(tmp_path):
     assert done.returncode == 2 and "not valid TOML" in done.stderr
 
 
-@pytest.mark.parametrize("command", ["run", "compare", "sweep", "analyze", "viz", "scenarios"])
+@pytest.mark.parametrize("command", ["run", "compare", "sweep", "analyze", "calibrate", "viz",
+                                     "scenarios"])
 def test_every_command_has_help(command):
     done = govsim(command, "--help")
     assert done.returncode == 0

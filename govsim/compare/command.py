@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from govsim.compare.core import compare, default_workers, plan
@@ -28,8 +29,15 @@ def main(args) -> int:
     """
     p = plan(args.scenarios, baseline=args.baseline, replicates=args.replicates,
              months=args.months, seed=args.seed)
+    posterior = getattr(args, "posterior", None)
+    if posterior:
+        from govsim.calibrate.posterior import load as load_posterior
+
+        p = replace(p, draws=load_posterior(posterior).draws(p.master_seed, p.replicates),
+                    posterior=str(posterior))
     out = Path(args.out) if args.out else output_folder(
-        "compare", p.scenarios, seed=p.master_seed, replicates=p.replicates)
+        "compare", p.scenarios, seed=p.master_seed, replicates=p.replicates,
+        **({"posterior": str(posterior)} if posterior else {}))
     _check_out(out)
     workers = args.workers if args.workers is not None else default_workers()
     if workers < 1:

@@ -151,12 +151,25 @@ class Plan:
         sources: the file each scenario was read from.
         replicates: runs per scenario.
         master_seed: the seed the replicates' seeds derive from.
+        draws: with ``--posterior``, one parameter draw per replicate, the same for every
+            scenario (see :mod:`govsim.calibrate.posterior`); empty otherwise.
+        posterior: the calibration folder the draws come from ("" without).
     """
 
     scenarios: tuple[Scenario, ...]
     sources: tuple[str, ...]
     replicates: int
     master_seed: int
+    draws: tuple[dict, ...] = ()
+    posterior: str = ""
+
+    def scenario(self, i: int, replicate: int) -> Scenario:
+        """Scenario ``i`` as run in ``replicate`` (with that replicate's posterior draw)."""
+        if not self.draws:
+            return self.scenarios[i]
+        from govsim.calibrate.posterior import apply
+
+        return apply(self.scenarios[i], self.baseline, self.draws[replicate])
 
     @property
     def baseline(self) -> Scenario:
@@ -294,7 +307,7 @@ def run_all(p: Plan, workers: int = 1, progress: bool = False) -> pd.DataFrame:
     tasks = [(i, r, seeds[r]) for i in range(len(p.scenarios)) for r in range(p.replicates)]
     results: dict[tuple[int, int], pd.DataFrame] = {}
     with _progress_bar(len(tasks), progress) as bar:
-        for done in _execute(p.scenarios, tasks, workers):
+        for done in _execute(p, tasks, workers):
             results.update(done)
             bar.update(len(done))
     frames = [_label(results[(i, r)], p.scenarios[i].name, r, seed) for i, r, seed in tasks]
@@ -308,11 +321,11 @@ def _progress_bar(total: int, enabled: bool):
                 disable=not (enabled and sys.stderr.isatty()))
 
 
-def _execute(scenarios: Sequence[Scenario], tasks: list[tuple[int, int, int]], workers: int):
+def _execute(p: Plan, tasks: list[tuple[int, int, int]], workers: int):
     """Yield ``{(scenario index, replicate): timeseries}`` chunk by chunk as they finish."""
     size = _chunk_size(len(tasks), workers)
     chunks = [tasks[k:k + size] for k in range(0, len(tasks), size)]
-    payloads = [({i: scenarios[i] for i, _, _ in chunk}, chunk) for chunk in chunks]
+    payloads = [({(i, r): p.scenario(i, r) for i, r, _ in chunk}, chunk) for chunk in chunks]
     if workers <= 1 or len(chunks) == 1:
         for payload in payloads:
             yield run_chunk(*payload)
@@ -368,10 +381,10 @@ def _chunk_size(n_tasks: int, workers: int) -> int:
     return max(1, math.ceil(n_tasks / (max(workers, 1) * 6)))
 
 
-def run_chunk(scenarios: dict[int, Scenario],
+def run_chunk(scenarios: dict[tuple[int, int], Scenario],
               tasks: Iterable[tuple[int, int, int]]) -> dict[tuple[int, int], pd.DataFrame]:
     """Run a chunk of ``(scenario index, replicate, seed)`` tasks (in a worker process)."""
-    return {(i, r): run(scenarios[i], seed=seed).timeseries for i, r, seed in tasks}
+    return {(i, r): run(scenarios[(i, r)], seed=seed).timeseries for i, r, seed in tasks}
 
 
 def _label(timeseries: pd.DataFrame, name: str, replicate: int, seed: int) -> pd.DataFrame:

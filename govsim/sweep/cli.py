@@ -29,8 +29,13 @@ def sweep_main(args) -> int:
     executor = make_executor(workers=args.workers, scheduler=args.scheduler,
                              dask_local=args.dask_local)
     out = args.out or default_out(experiment)
+    posterior = None
+    if getattr(args, "posterior", None):
+        from govsim.calibrate.posterior import load
+
+        posterior = load(args.posterior)
     report = run_sweep(experiment, out, executor=executor, force=args.force,
-                       chunk_size=args.chunk_size, echo=print)
+                       chunk_size=args.chunk_size, echo=print, posterior=posterior)
     print(report.text())
     return EXIT_RUNS_FAILED if report.failed_total else 0
 

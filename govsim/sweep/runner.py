@@ -98,7 +98,7 @@ def default_out(experiment: Experiment) -> Path:
 def run_sweep(experiment: Experiment | str | Path, out: str | Path | None = None,
               executor: Executor | None = None, force: bool = False,
               chunk_size: int | None = None,
-              echo: Callable[[str], None] | None = None) -> SweepReport:
+              echo: Callable[[str], None] | None = None, posterior=None) -> SweepReport:
     """Run (or resume) a sweep.
 
     Args:
@@ -109,6 +109,8 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path | None = None
         chunk_size: runs per chunk (default: guided, from large chunks down to single runs
             at the end, at most :data:`MAX_CHUNK`).
         echo: called with a line of news (start, interruption); ``None`` is silent.
+        posterior: a calibration's :class:`~govsim.calibrate.posterior.Posterior`: replicate
+            r of every point runs with its r-th draw (``govsim sweep --posterior``).
 
     Returns:
         The report; failed runs are in it and in the dataset, they do not raise.
@@ -123,6 +125,10 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path | None = None
     prepared = prepare(experiment)
     design = build_design(prepared)
     check_points(prepared, design.point_params())
+    if posterior is not None:
+        from govsim.calibrate.posterior import add_to_design
+
+        design = add_to_design(design, posterior, experiment.seed, prepared.base)
     out = Path(out) if out is not None else default_out(experiment)
     executor = executor or make_executor()
     store = SweepStore(out)
@@ -213,13 +219,14 @@ def chunk_tasks(prepared: Prepared, design: Design, run_ids: np.ndarray,
     exp = prepared.experiment
     runs = design.runs.set_index("run_id")
     names = list(design.names)
+    drawn = [c for c in runs.columns if c.startswith("posterior:")]  # sweep --posterior
     start = 0
     for size in sizes:
-        block = runs.loc[run_ids[start:start + size], ["seed", *names]]
+        block = runs.loc[run_ids[start:start + size], ["seed", *names, *drawn]]
         start += size
         specs = tuple(
-            (int(run_id), int(row[0]), dict(zip(names, (_native(v) for v in row[1:]),
-                                                strict=True)))
+            (int(run_id), int(row[0]), _with_draw(dict(zip(
+                [*names, *drawn], (_native(v) for v in row[1:]), strict=True))))
             for run_id, row in zip(block.index, block.itertuples(index=False), strict=True))
         yield ChunkTask(exp.model, prepared.base, prepared.fixed_params,
                         exp.outputs == "series", prepared.outputs, specs)
@@ -232,6 +239,17 @@ def count_failed(out: str | Path) -> int:
         table = pq.read_table(part, columns=["run_id", "status"]).to_pandas()
         failed.update(table.loc[table["status"] == "failed", "run_id"].tolist())
     return len(failed)
+
+
+def _with_draw(params: dict) -> dict:
+    """A run's parameters with its posterior draw (``posterior:<field>`` columns) applied
+    under the design's own values."""
+    if not any(k.startswith("posterior:") for k in params):
+        return params
+    from govsim.calibrate.posterior import sweep_params
+
+    own = {k: v for k, v in params.items() if not k.startswith("posterior:")}
+    return {**sweep_params(params), **own}
 
 
 def _native(value):

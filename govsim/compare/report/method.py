@@ -36,6 +36,11 @@ def method_notes(c: Comparison) -> list[str]:
         "(scenario minus baseline, same seed), with a 95% paired t interval; it is flagged "
         "when that interval excludes zero. A percentage change is the difference divided by "
         "the baseline's mean, and so is its interval.",
+        *([f"Intervals include parameter uncertainty: replicate r ran with the r-th draw from "
+           f"the calibrated posterior in {p.posterior} (govsim.calibrate.posterior), the same "
+           "draw in every scenario (so differences stay paired), on the fitted fields a "
+           "scenario does not change itself. Without --posterior they cover seed noise only."]
+          if p.draws else []),
         "No correction is made for testing many outcomes and scenarios: about one in twenty "
         "effects that do not exist will still be flagged, so read isolated small flags "
         "with care.",
@@ -92,6 +97,8 @@ def reproduce_lines(c: Comparison, out: Path | str = "out/compare",
     cmd = ["govsim", "compare", *(scenario_arg(s) for s in p.sources[1:]),
            "--baseline", scenario_arg(p.sources[0]), "--replicates", str(p.replicates),
            "--seed", str(p.master_seed)]
+    if p.posterior:
+        cmd += ["--posterior", p.posterior]
     if len(months) == 1:
         cmd += ["--months", str(months.pop())]
     name = p.names[-1]
