@@ -25,15 +25,6 @@ import pandas as pd
 from govsim.metrics import COLUMNS
 from govsim.scenario import Scenario
 
-#: Columns the model rework (issue 8) adds to :data:`govsim.metrics.COLUMNS`. Until a column
-#: is there, :func:`govsim_series` computes it with :func:`_adapted_run`; a target on a
-#: column in neither list is a typo and refused.
-PLANNED_COLUMNS = (
-    "illness_per_100k", "complaints_per_100k", "complaint_share_of_ill",
-    "failure_rate_catering", "failure_rate_retail", "failure_rate_producer",
-    "batches_per_1000_people",
-)
-
 _local = threading.local()
 
 
@@ -57,8 +48,7 @@ def current_seed() -> int:
 def model_columns(info) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(outputs the model has, outputs it will have) for the targets' check."""
     if info.spec == _DEFAULT_SPEC:
-        have = tuple(c for c in COLUMNS if c != "step")
-        return have + tuple(c for c in PLANNED_COLUMNS if c not in COLUMNS), ()
+        return tuple(c for c in COLUMNS if c != "step"), ()
     return tuple(info.outputs or ()), ()
 
 
@@ -71,62 +61,11 @@ def govsim_series(params: dict[str, Any], seed: int, base: Scenario | None,
     from govsim.run import run
 
     scenario = base.with_overrides(params, source="calibration draw") if params else base
-    if all(c in COLUMNS for c in PLANNED_COLUMNS):
-        return run(scenario, seed=seed).timeseries
-    return _adapted_run(scenario, seed)
+    return run(scenario, seed=seed).timeseries
 
 
 govsim_series.parameters = None
 govsim_series.outputs = None
-
-
-# --- ADAPTER: remove once the model rework (issue 8) adds PLANNED_COLUMNS -----------------
-# The current model has no per-sector failure rates and no per-population figures; they are
-# computed here from what the model already holds, with the definitions the rework uses
-# (monthly figures; per-sector rates NaN in a month with no report of that sector).
-
-_SECTOR_RATES = ("failure_rate_catering", "failure_rate_retail", "failure_rate_producer")
-
-
-def _adapted_run(scenario: Scenario, seed: int) -> pd.DataFrame:
-    from govsim.model import GovernanceModel
-
-    model = GovernanceModel(scenario, seed=seed)
-    sector_rows = []
-    for _ in range(scenario.run.months):
-        model.step()
-        sector_rows.append(_sector_failure_rates(model))
-    frame = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    frame = frame[list(COLUMNS)].copy()
-    frame["step"] = frame["step"].astype(int)
-    for column, values in zip(_SECTOR_RATES, np.array(sector_rows).T, strict=True):
-        if column not in frame:
-            frame[column] = values
-    people = scenario.consumers.population
-    extra = {
-        "illness_per_100k": frame["illness_cases"] / people * 1e5,
-        "complaints_per_100k": frame["complaints"] / people * 1e5,
-        "complaint_share_of_ill": frame["complaints"] / frame["illness_cases"].where(
-            frame["illness_cases"] > 0),
-        "batches_per_1000_people": frame["batches_reported"] / people * 1e3,
-    }
-    for column, values in extra.items():
-        if column not in frame:
-            frame[column] = values
-    return frame
-
-
-def _sector_failure_rates(model) -> list[float]:
-    reports = model.arrived_reports
-    if reports is None or len(reports) == 0:
-        return [np.nan] * 3
-    sector = model.businesses.sector[reports.business]
-    tested = np.bincount(sector, minlength=3)
-    failed = np.bincount(sector, weights=reports.failed, minlength=3)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return list(np.where(tested > 0, failed / np.maximum(tested, 1), np.nan))
-
-# --- end of ADAPTER -------------------------------------------------------------------------
 
 
 def figures(frame: pd.DataFrame, targets: dict) -> dict[str, float]:
