@@ -38,14 +38,19 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def load_scenario(name_or_path: str | None, sets: list[str] | None = None,
-                  months: int | None = None) -> Scenario:
-    """The scenario a command works on: bundled name or file, then ``--set`` overrides."""
+                  months: int | None = None, ats: list[str] | None = None) -> Scenario:
+    """The scenario a command works on: bundled name or file, then ``--set`` overrides, then
+    ``--at MONTH:FIELD=VALUE`` timeline changes."""
     scenario = Scenario.load(resolve(name_or_path or "baseline"))
     overrides = dict(parse_override(s) for s in sets or [])
     if months is not None:
         overrides["run.months"] = months
     if overrides:
         scenario = scenario.with_overrides(overrides, source="--set")
+    if ats:
+        from govsim.timeline import add_changes
+
+        scenario = add_changes(scenario, ats)
     return scenario
 
 
@@ -58,6 +63,9 @@ def _add_run(sub) -> None:
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a parameter, e.g. --set budget.annual_yuan=800000 "
                         "(repeatable)")
+    p.add_argument("--at", action="append", default=[], metavar="MONTH:FIELD=VALUE",
+                   help="change a parameter from a month on (a timeline change), e.g. "
+                        "--at 25:law.enforcement_probability=0.9 (repeatable)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--months", type=int, help="months to simulate (default: the scenario's)")
     p.add_argument("--out", type=Path, help="output folder (default out/<scenario>/)")
@@ -68,7 +76,7 @@ def cmd_run(args) -> int:
     # imported here so that `govsim --help` and bad input answer without loading the model
     from govsim.output import run_with_progress, summary_table, write_run
 
-    scenario = load_scenario(args.scenario, args.set, args.months)
+    scenario = load_scenario(args.scenario, args.set, args.months, args.at)
     result = run_with_progress(scenario, args.seed)
     files = write_run(result, args.out or Path("out") / scenario.name)
     print(summary_table(result))

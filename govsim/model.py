@@ -19,6 +19,7 @@ from govsim.phases.disturbances import disturb
 from govsim.phases.enforcement import enforce
 from govsim.phases.learning import adapt
 from govsim.phases.performance import manage_performance
+from govsim.phases.policy import apply_timeline
 from govsim.phases.procurement import procure
 from govsim.phases.production import produce
 from govsim.phases.sampling import sample_and_test
@@ -37,7 +38,11 @@ class GovernanceModel(mesa.Model):
 
     Attributes:
         params: the scenario in force (named ``params``, not ``scenario``, because Mesa 3.5
-            reserves ``Model.scenario`` for its own scenario object).
+            reserves ``Model.scenario`` for its own scenario object); the timeline's changes
+            replace it at the start of their month.
+        initial_params: the scenario the run started from, timeline included.
+        timeline: the changes still to come and past, in month order
+            (:class:`govsim.timeline.Step`); the live view adds to it.
         businesses, consumers, agencies: array state (:mod:`govsim.state`).
         tested_this_month: the batches sampled and tested this month.
         arrived_reports: the reports that reached the regulator this month (or None).
@@ -48,7 +53,10 @@ class GovernanceModel(mesa.Model):
 
     def __init__(self, scenario: Scenario | None = None, seed: int | None = None):
         super().__init__(rng=seed)
-        self.params = sc = scenario or Scenario()
+        self.initial_params = sc = scenario or Scenario()
+        self.timeline = sc.steps()
+        # the timeline lives in self.timeline; params is the scenario in force this month
+        self.params = sc = sc.model_copy(update={"timeline": []})
         self.people_per_consumer = sc.people_per_consumer
         self.events: deque[tuple[int, str]] = deque(maxlen=MAX_EVENTS)
         self.tally = metrics.new_tally()
@@ -65,10 +73,7 @@ class GovernanceModel(mesa.Model):
         self.last_false_reports = np.zeros(self.agencies.count, dtype=np.int64)
         self.last_backchecks = np.zeros(self.agencies.count, dtype=np.int64)
         self.last_quota = np.zeros(self.agencies.count, dtype=np.int64)
-        budget = sc.budget.annual_yuan
-        if sc.budget.shock_month == 1:
-            budget *= sc.budget.shock_factor
-        self.regulator = Regulator(self, budget)
+        self.regulator = Regulator(self, sc.budget.annual_yuan)
         self.agency_agents = [TestingAgency(self, i) for i in range(self.agencies.count)]
         self.business_agents = [FoodBusiness(self, i) for i in range(self.businesses.count)]
         self._consumer_agents: dict[int, Consumer] = {}
@@ -78,6 +83,7 @@ class GovernanceModel(mesa.Model):
     def step(self) -> None:
         """One month, phase by phase."""
         self.tally = metrics.new_tally()
+        apply_timeline(self)      # 0. policy changes dated this month
         procure(self)             # 1. tender at contract expiry
         produce(self)             # 2. businesses produce; some food is unsafe
         sample_and_test(self)     # 3. agencies sample and test (or shirk, or collude)
@@ -86,7 +92,7 @@ class GovernanceModel(mesa.Model):
         enforce(self)             # 5. confirmed violations are punished, complaints inspected
         manage_performance(self)  # 6. back-checks, agency fines, scores, blacklist
         adapt(self)               # 7. businesses, agencies and consumers learn
-        disturb(self)             # 8. disruptions and budget shocks
+        disturb(self)             # 8. disruptions
         self.row = metrics.compute(self, self.row)
         self.datacollector.collect(self)
 
