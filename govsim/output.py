@@ -85,6 +85,10 @@ def write_run(result: RunResult, out: Path) -> list[Path]:
     summary = {"scenario": result.scenario.name, "seed": result.seed,
                "months": result.scenario.run.months, "summary": result.summary,
                "events": [f"month {m}: {t}" for m, t in result.events]}
+    if result.scenario.timeline:
+        from govsim import windows
+
+        summary["timeline"] = windows.summary(result.timeseries, result.scenario)
     files.append(write_text(out / "summary.json", json.dumps(summary, indent=2)))
     files.append(plot_outcomes(result, out / "outcomes.png"))
     return files
@@ -123,6 +127,10 @@ def plot_outcomes(result: RunResult, path: Path) -> Path:
     ax.plot(ts.step, ts.fines_collected / 1000, label="fines collected")
     ax.set_title("Thousand yuan per month")
     ax.legend(fontsize=8)
+    from govsim.windows import draw_markers
+
+    for a in axes.flat:
+        draw_markers(a, result.scenario)
     for a in axes[1]:
         a.set_xlabel("month")
     fig.suptitle(f"govsim: {result.scenario.name} (seed {result.seed})")
@@ -142,4 +150,8 @@ def summary_table(result: RunResult) -> str:
     width = max(len(label) for _, label, _ in HEADLINES)
     for key, label, fmt in HEADLINES:
         lines.append(f"  {label:<{width}}  {fmt.format(s[key]):>12}")
+    if result.scenario.timeline:
+        from govsim.windows import phase_text
+
+        lines += ["", phase_text(result.timeseries, result.scenario)]
     return "\n".join(lines)
