@@ -192,14 +192,14 @@ def persistence_months(timeseries: pd.DataFrame, scenario: Scenario,
     return math.nan if first.months is None else float(first.months)
 
 
-def draw_markers(ax, scenario: Scenario, labels: bool = True) -> None:
+def draw_markers(ax, scenario: Scenario, labels: bool = True, color: str = "0.35") -> None:
     """A dashed vertical line (and its label, at the top) at every change of the timeline.
 
     The line sits half a month before the change's month, between the last month without
     the change and the first with it.
     """
     for month, label in markers(scenario):
-        ax.axvline(month - 0.5, color="0.35", linestyle="--", linewidth=0.9, zorder=1)
+        ax.axvline(month - 0.5, color=color, linestyle="--", linewidth=0.9, zorder=1)
         if labels:
             ax.annotate(_short(label), xy=(month - 0.5, 1.0), xycoords=("data", "axes fraction"),
                         xytext=(2, -2), textcoords="offset points", rotation=90, va="top",

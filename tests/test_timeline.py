@@ -153,3 +153,61 @@ def test_run_with_at_applies_the_change_and_records_it(tmp_path):
     assert done.returncode == 0, done.stderr
     events = json.loads((out / "summary.json").read_text())["events"]
     assert "month 6: enforcement probability 50% -> 90% (--at)" in events
+
+
+def _write_small(tmp_path, name: str, body: str):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'name = "{name}"\n[run]\nmonths = 24\n[consumers]\ncount = 1000\n'
+                    f"[businesses]\ncount = 300\n{body}")
+    return str(path)
+
+
+def test_compare_report_marks_the_changes_and_shows_phases_and_persistence(tmp_path):
+    from govsim import compare
+    from govsim.report import render
+
+    base = _write_small(tmp_path, "base", "")
+    crack = _write_small(tmp_path, "crack", '[[timeline]]\nmonth = 7\nlength = 8\n'
+                         'note = "short crackdown"\n'
+                         'set = { "law.enforcement_probability" = 1.0, '
+                         '"law.business_fine_yuan" = 200000.0 }\n')
+    c = compare.compare(compare.plan([crack], baseline=base, replicates=2))
+    files = render(c, tmp_path / "report")
+    md, html = files["report.md"], files["report.html"]
+    assert files["timeline.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    for text in (md, html):
+        assert "Policy timelines" in text
+        assert "month 7: short crackdown" in text and "month 15: end of short crackdown" in text
+        assert "before (months 1-6)" in text and "short crackdown (months 7-14)" in text
+        assert "after short crackdown (months 15-24)" in text
+        assert "Persistence after short crackdown (months 7-14): compliance" in text
+
+
+def test_markers_sit_between_the_last_month_without_and_the_first_with_a_change(tiny):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from govsim.windows import draw_markers
+
+    fig, ax = plt.subplots()
+    draw_markers(ax, tiny.with_overrides(crackdown(10, length=6)))
+    xs = sorted(line.get_xdata()[0] for line in ax.get_lines())
+    labels = [t.get_text() for t in ax.texts]
+    plt.close(fig)
+    assert xs == [9.5, 15.5] and labels == ["crackdown", "end of crackdown"]
+
+
+def test_persistence_counts_months_until_back_in_the_pre_change_band(tiny):
+    from govsim.windows import persistence
+
+    scenario = tiny.with_overrides(crackdown(7, length=6))  # months 7-12, ends at 13
+    level = [0.80, 0.81, 0.79, 0.80, 0.81, 0.79]
+    during = [0.85, 0.88, 0.90, 0.91, 0.92, 0.93]
+    after = [0.90, 0.86, 0.84, 0.80, 0.81, 0.80, 0.79, 0.80, 0.81, 0.80, 0.80, 0.80]
+    runs = pd.DataFrame({"step": range(1, 25), "compliance_rate": level + during + after})
+    (found,) = persistence(runs, scenario)
+    assert (found.start, found.end, found.left, found.months) == (7, 13, True, 3)
+    stuck = runs.assign(compliance_rate=level + during + [0.9] * 12)
+    assert persistence(stuck, scenario)[0].text == "did not return within the run"

@@ -22,13 +22,16 @@ FILES = {"html": "report.html", "md": "report.md", "runs": "runs.parquet",
 
 def render(c: Comparison, out: Path) -> dict[str, str | bytes]:
     """Every file of the report, in memory: ``{relative path: text or bytes}``."""
-    from govsim.report import figures, html, markdown
+    from govsim.report import figures, html, markdown, timeline
     from govsim.report.method import SCENARIO_DIR
 
     pngs = {"timeseries.png": figures.timeseries_png(c)}
     effects = figures.effects_png(c)
     if effects is not None:
         pngs["effects.png"] = effects
+    changes = timeline.timeline_png(c)
+    if changes is not None:
+        pngs[timeline.FIGURE] = changes
     files: dict[str, str | bytes] = dict(pngs)
     for scenario in c.plan.scenarios:
         files[f"{SCENARIO_DIR}/{scenario.name}.toml"] = scenario.to_toml()

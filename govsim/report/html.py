@@ -11,6 +11,7 @@ from govsim.compare import Comparison
 from govsim.report import format as fmt
 from govsim.report import tables
 from govsim.report.method import method_notes, reproduce_lines, scenario_arg, title
+from govsim.report.timeline import html_section as timeline_section
 from govsim.report.verdict import verdict
 
 CSS = """
@@ -172,6 +173,7 @@ def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/comp
         _table(tables.outcome_table(c), base, effects=False),
         "<h2>Over time</h2>",
         f'<figure>{_img(figures["timeseries.png"], "Outcomes over time")}</figure>',
+        *timeline_section(c, figures),
     ]
     if p.names[1:]:
         parts += ["<h2>What each scenario changes</h2>",

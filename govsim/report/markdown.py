@@ -9,6 +9,7 @@ from govsim.compare import Comparison
 from govsim.report import format as fmt
 from govsim.report import tables
 from govsim.report.method import method_notes, reproduce_lines, title
+from govsim.report.timeline import markdown_section as timeline_section
 from govsim.report.verdict import verdict
 
 
@@ -70,7 +71,8 @@ def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/comp
               "Mean over replicates (95% confidence interval).\n",
               _table(tables.outcome_table(c), effects=False) + "\n",
               "## Over time\n",
-              "![Outcomes over time: mean and 95% band](timeseries.png)\n"]
+              "![Outcomes over time: mean and 95% band](timeseries.png)\n",
+              *timeline_section(c)]
     if p.names[1:]:
         lines += ["## What each scenario changes\n",
                   f"Parameters that differ from `{p.baseline.name}`.\n", *_changes(c)]
