@@ -298,3 +298,51 @@ def summary(runs: pd.DataFrame, scenario: Scenario) -> dict:
 
 def _fmt(fmt: str, x: float) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
+
+
+#: Figures :func:`timeline_model` adds to govsim's own, for sweeps of timelines.
+SWEEP_OUTPUTS = ("compliance_before", "compliance_during", "compliance_after",
+                 "persistence_months", "returned")
+
+
+def timeline_model(params: dict, seed: int, base: Scenario | None, series: bool):
+    """A sweep model (``model = "govsim.windows:timeline_model"``): govsim's run, plus, for
+    the first change of the timeline that ends, compliance before it (12 months), during it
+    and after it, and its persistence (``persistence_months``: NaN when compliance did not
+    return within the run; ``returned``: 1 when it did or never left its band, else 0; both
+    NaN when no change ends). With ``outputs = "series"`` it returns the monthly series.
+    """
+    from govsim.sweep.models import govsim_model
+
+    scenario = base.with_overrides(params, source="sweep run") if params else base
+    ts = govsim_model({}, seed, scenario, True)
+    if series:
+        return ts
+    out = dict(_summary_of(ts))
+    found = persistence(ts, scenario)
+    out.update(dict.fromkeys(SWEEP_OUTPUTS, math.nan))
+    if found:
+        p = found[0]
+        c = ts.set_index("step")["compliance_rate"]
+        out["compliance_before"] = p.level
+        out["compliance_during"] = float(c.loc[p.start: p.end - 1].mean())
+        out["compliance_after"] = float(c.loc[p.end:].mean())
+        out["persistence_months"] = persistence_months(ts, scenario)
+        out["returned"] = float(not p.left or p.months is not None)
+    return out
+
+
+def _summary_of(ts: pd.DataFrame) -> dict:
+    from govsim.run import summarize
+
+    return summarize(ts)
+
+
+def _outputs() -> tuple[str, ...]:
+    from govsim.sweep.models import GOVSIM_OUTPUTS
+
+    return GOVSIM_OUTPUTS + SWEEP_OUTPUTS
+
+
+timeline_model.parameters = None
+timeline_model.outputs = _outputs()

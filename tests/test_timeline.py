@@ -211,3 +211,32 @@ def test_persistence_counts_months_until_back_in_the_pre_change_band(tiny):
     assert (found.start, found.end, found.left, found.months) == (7, 13, True, 3)
     stuck = runs.assign(compliance_rate=level + during + [0.9] * 12)
     assert persistence(stuck, scenario)[0].text == "did not return within the run"
+
+
+def test_experiments_vary_named_timeline_changes_and_refuse_unknown_ones():
+    from govsim.sweep.experiment import (
+        ExperimentError,
+        experiment_from_dict,
+        load_experiment,
+        prepare,
+        resolve_experiment,
+    )
+
+    bundled = prepare(load_experiment(resolve_experiment("crackdown_persistence")))
+    assert "timeline.crackdown.length" in bundled.names
+    data = {"scenario": "crackdown_then_relax", "design": "grid", "name": "x",
+            "parameters": {"timeline.purge.length": {"levels": [6, 12]}}}
+    with pytest.raises(ExperimentError, match="timeline.purge.length"):
+        prepare(experiment_from_dict(data))
+    data["parameters"] = {"timeline.crackdown.length": {"levels": [6, 80]}}
+    with pytest.raises(ExperimentError, match="length 80 ends at month 93"):
+        prepare(experiment_from_dict(data))
+
+
+def test_the_timeline_sweep_model_reports_persistence(tiny):
+    from govsim.windows import SWEEP_OUTPUTS, timeline_model
+
+    base = tiny.with_overrides(crackdown(5, length=6, name="crackdown"))
+    out = timeline_model({"timeline.crackdown.length": 8}, 3, base, False)
+    assert set(SWEEP_OUTPUTS) <= set(out) and out["returned"] in (0.0, 1.0)
+    assert out["compliance_during"] > out["compliance_before"]
