@@ -4,7 +4,8 @@ Start it with ``govsim viz [SCENARIO]`` (see :mod:`govsim.viz`), or ``solara run
 The page shows the network (regulator, agencies, a sample of businesses and consumers), six
 time-series charts, the month's headline figures and an event feed, all redrawn as the model
 steps; the sidebar has a scenario picker, Mesa's Step / Play / Pause / Reset controls and
-sliders for the policy levers (a changed lever takes effect on Reset).
+sliders for the policy levers: a moved lever takes effect at the next month, without Reset
+(:mod:`govsim.app_policy`, :mod:`govsim.live_policy`).
 
 Every browser tab is its own Solara session, and :func:`Page` creates the model inside the
 session, so tabs never share or disturb one another's model.
@@ -24,6 +25,8 @@ from mesa.visualization import solara_viz as _mesa_solara_viz
 from mesa.visualization.utils import update_counter
 
 from govsim import live
+from govsim.app_policy import PolicyCard
+from govsim.live_policy import LivePolicy
 from govsim.model import GovernanceModel
 from govsim.scenario import Scenario, bundled_scenarios, resolve
 
@@ -138,7 +141,7 @@ def parse_seed(seed: int | str | None) -> int:
         return zlib.crc32(text.encode("utf-8"))  # stable across processes, unlike hash()
 
 
-class LiveModel(GovernanceModel):
+class LiveModel(LivePolicy, GovernanceModel):
     """A :class:`GovernanceModel` built from the page's picker, sliders and seed.
 
     Mesa's Reset button calls ``LiveModel(**values of the sidebar inputs)``, and Mesa checks
@@ -183,14 +186,13 @@ class LiveModel(GovernanceModel):
         self.seed_value = parse_seed(seed)
         super().__init__(base, seed=self.seed_value)
         self.view = live.ViewSample.draw(self, self.seed_value)
+        self.init_live_policy()
 
 
 def model_params(scenario: Scenario, scenario_name: str, seed: int) -> dict:
-    """Mesa's ``model_params``: the picked scenario (fixed), its levers' sliders, the seed."""
-    flat = scenario.flat()
+    """Mesa's ``model_params``: the picked scenario (fixed) and the seed. The levers are
+    not Mesa's: they live in the policy card (:mod:`govsim.app_policy`) and act mid-run."""
     params: dict = {"scenario": scenario_name}
-    for lever in LEVERS:
-        params[lever.name] = lever.param(flat[lever.field])
     params["seed"] = {"type": "InputText", "value": str(seed), "label": "Random seed"}
     return params
 
@@ -204,7 +206,8 @@ def run_summary(model: LiveModel) -> str:
         if lever.kind == "Checkbox":
             value = "on" if value else "off"
         parts.append(lever.short.format(value))
-    return " · ".join(parts)
+    pending = model.pending_text()
+    return " · ".join(parts) + (f" (next month: {pending})" if pending else "")
 
 
 # --- the components ----------------------------------------------------------------------
@@ -229,7 +232,9 @@ CSS = """
   color: white; text-align: center; }
 .govsim-kind.tender { background: #3b6fb6; } .govsim-kind.blacklist { background: #222; }
 .govsim-kind.budget { background: #b35806; } .govsim-kind.disruption { background: #c51b7d; }
-.govsim-kind.other { background: #777; }
+.govsim-kind.other { background: #777; } .govsim-kind.policy { background: #1b7837; }
+.govsim-lever-note, .govsim-pending, .govsim-horizon { font-size: 12px; opacity: .8; }
+.govsim-pending { color: #1b7837; opacity: 1; }
 .govsim-month-tag { opacity: .65; margin-right: 6px; font-variant-numeric: tabular-nums; }
 .govsim-row { display: flex; gap: 8px; }
 .govsim-titles { font-size: 13px; font-weight: 600; margin: 0 0 2px 4px; }
@@ -313,7 +318,8 @@ def ChartsView(model: LiveModel):
     charts = solara.use_memo(live.Charts, [model])  # one figure per model, updated in place
 
     def draw() -> bytes:
-        return live.png(charts.update(model.datacollector.get_model_vars_dataframe()))
+        return live.png(charts.update(model.datacollector.get_model_vars_dataframe(),
+                                      live.applied_changes(model)))
 
     image = solara.use_memo(draw, [model, model.steps])
     with solara.Div(classes=["govsim-image", "govsim-charts"]):
@@ -437,8 +443,18 @@ def Page():
 
     solara.use_effect(stop_when_gone, [])
 
+    # Mesa's controls stay disabled once a model stopped; a new key remounts them (Go on).
+    controls, set_controls = solara.use_state(0)
+
+    def rebuild(changed: dict) -> None:
+        m = model.value
+        levers = {lever.name: lever.to_slider(m.params.flat()[lever.field]) for lever in LEVERS}
+        model.value = LiveModel(scenario=m.scenario_name, seed=m.seed_value,
+                                **{**levers, **changed})
+
     solara.Style(CSS)
     with solara.Sidebar():
         ScenarioPicker(choices, model)
+        PolicyCard(model, LEVERS, rebuild, lambda: set_controls(controls + 1))
     SolaraViz(model, components=COMPONENTS, model_params=params,
-              name="govsim · food-safety governance, live")
+              name="govsim · food-safety governance, live").key(f"viz-{controls}")
