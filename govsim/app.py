@@ -218,11 +218,9 @@ CSS = """
 .govsim-tiles { display: grid; grid-template-columns: 1fr 1fr; gap: 5px; }
 .govsim-tile { border: 1px solid rgba(128,128,128,.3); border-radius: 6px; padding: 3px 7px;
   min-width: 0; }
-.govsim-tile .label { font-size: 11.5px; opacity: .75; white-space: nowrap; overflow: hidden;
-  text-overflow: ellipsis; }
+.govsim-tile .label { font-size: 11.5px; opacity: .75; overflow-wrap: anywhere; }
 .govsim-tile .value { font-size: 17px; font-weight: 600; white-space: nowrap; }
-.govsim-tile .unit { font-size: 11px; opacity: .7; white-space: nowrap; overflow: hidden;
-  text-overflow: ellipsis; }
+.govsim-tile .unit { font-size: 11px; opacity: .7; overflow-wrap: anywhere; }
 .govsim-tile .change { font-size: 11px; font-weight: 400; margin-left: 5px; opacity: .75; }
 .govsim-run { font-size: 11.5px; opacity: .8; margin-top: 8px; }
 .govsim-events { list-style: none; padding: 0 !important; margin: 0; font-size: 12.5px; }
@@ -235,6 +233,9 @@ CSS = """
 .govsim-kind.other { background: #777; } .govsim-kind.policy { background: #1b7837; }
 .govsim-lever-note, .govsim-pending, .govsim-horizon { font-size: 12px; opacity: .8; }
 .govsim-pending { color: #1b7837; opacity: 1; }
+.govsim-chart-marks { font-size: 11.5px; color: #1b7837; margin: 0 0 0 8px; }
+.govsim-levers .v-input__slider .v-input__slot > .v-label { margin-bottom: 24px !important; }
+.govsim-levers .v-input { margin-top: 0; padding-top: 0; }
 .govsim-month-tag { opacity: .65; margin-right: 6px; font-variant-numeric: tabular-nums; }
 .govsim-row { display: flex; gap: 8px; }
 .govsim-titles { font-size: 13px; font-weight: 600; margin: 0 0 2px 4px; }
@@ -322,8 +323,14 @@ def ChartsView(model: LiveModel):
                                       live.applied_changes(model)))
 
     image = solara.use_memo(draw, [model, model.steps])
+    changes = live.applied_changes(model)
     with solara.Div(classes=["govsim-image", "govsim-charts"]):
         solara.Image(image, width="100%")
+        if changes:
+            marks = "; ".join(f"month {m}: {label}" for m, label in changes)
+            solara.HTML(tag="div", classes=["govsim-chart-marks"],
+                        unsafe_innerHTML=html.escape(f"Dashed green lines: policy changes "
+                                                     f"({marks})"))
 
 
 @solara.component

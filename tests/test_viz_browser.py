@@ -257,26 +257,102 @@ def test_play_then_pause_advances_several_months(tab, shots):
     tab.assert_clean()
 
 
-def test_slider_and_reset_start_a_new_model(tab, shots, start_scenario):
+def _move(slider, presses: int) -> None:
+    slider.focus()
+    for _ in range(presses):
+        slider.press("ArrowRight")
+
+
+def test_a_lever_before_the_first_month_starts_afresh_and_reset_starts_over(
+        tab, shots, start_scenario):
     agencies = start_scenario[1]
-    tab.press("Step")
-    tab.wait_for_step(1)
     slider = tab.slider("Testing agencies (number)")
     assert slider.get_attribute("aria-valuenow") == str(agencies)
-    slider.focus()
-    slider.press("ArrowRight")
-    slider.press("ArrowRight")
-    tab.wait_until(lambda: slider.get_attribute("aria-valuenow") == str(agencies + 2),
-                   "the slider to move")
-    network = tab.image_src("network")
+    _move(slider, 2)
+    tab.wait_until(lambda: f"{agencies + 2} agencies" in tab.run_summary(),
+                   "the rebuilt model's agencies in the run summary")
+    tab.press("Step")
+    tab.wait_for_step(1)
+    # the number of agencies cannot change within a run: its slider is now disabled
+    tab.page.get_by_text("Testing agencies (number) - fixed within a run").wait_for()
     tab.press("Reset")
     tab.wait_for_step(0)
-    tab.wait_until(lambda: f"{agencies + 2} agencies" in tab.run_summary(),
-                   "the new model's agencies in the run summary")
-    tab.wait_until(lambda: tab.image_src("network") != network, "the network to be redrawn")
+    tab.wait_until(lambda: f"{agencies} agencies" in tab.run_summary(),
+                   "Reset to start the scenario over")
     assert tab.month_heading().startswith("Month 0")
-    tab.shot(shots, "04-slider-and-reset")
+    tab.shot(shots, "04-lever-at-month-0-and-reset")
     tab.assert_clean()
+
+
+def test_a_lever_moved_while_playing_acts_next_month_with_event_and_marker(tab, shots):
+    tab.press("▶")
+    tab.wait_until(lambda: tab.step_count() >= 2, "two months of play", timeout_s=60)
+    _move(tab.slider("Enforcement (% of violations punished)"), 20)
+    feed = tab.page.locator(".govsim-feed li", has_text="(live view)")
+    feed.first.wait_for()
+    assert "enforcement probability 50% -> " in feed.first.inner_text()
+    month = int(re.search(r"M(\d+)", feed.first.inner_text()).group(1))
+    marks = tab.page.locator(".govsim-chart-marks")
+    marks.wait_for()
+    assert f"month {month}: live view" in marks.inner_text()
+    tab.wait_until(lambda: tab.step_count() >= month + 2, "the month to keep counting",
+                   timeout_s=60)
+    assert "enforcement 70%" in tab.run_summary()  # the headline shows what is in force
+    tab.press("❚❚")
+    tab.page.get_by_role("button", name="▶", exact=True).wait_for()
+    tab.shot(shots, "05-lever-while-playing")
+    tab.assert_clean()
+
+
+def test_save_scenario_reproduces_the_live_run(tab, shots, tmp_path):
+    for n in (1, 2, 3):
+        tab.press("Step")
+        tab.wait_for_step(n)
+    _move(tab.slider("Business fine (thousand yuan)"), 10)
+    tab.page.locator(".govsim-pending").wait_for()
+    for n in (4, 5, 6):
+        tab.press("Step")
+        tab.wait_for_step(n)
+    tab.wait_until(lambda: tab.month_heading().startswith("Month 6 "), "the headline")
+    shown = {label: tab.page.locator(".govsim-tile", has_text=label).locator(".value")
+             .evaluate("e => e.firstChild.textContent")  # the value, not its change
+             for label in ("Businesses complying", "People ill")}
+    with tab.page.expect_download() as download:
+        tab.page.get_by_role("button", name="Save scenario").click()
+    saved = tmp_path / "saved.toml"
+    download.value.save_as(saved)
+    text = saved.read_text()
+    assert "month = 4" in text and '"law.business_fine_yuan" = 100000.0' in text
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "govsim.cli", "run", str(saved), "--seed",
+                           "0", "--months", "6", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    import pandas as pd
+
+    last = pd.read_csv(out / "timeseries.csv").iloc[-1]
+    assert shown["Businesses complying"] == f"{last.compliance_rate:.1%}"
+    assert shown["People ill"] == f"{last.illness_cases:,.0f}"
+    tab.shot(shots, "06-saved")
+    tab.assert_clean()
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_layout_puts_levers_first_and_keeps_tiles_whole(browser, server, shots, size):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    try:
+        tab = Tab(context, server).open()
+        levers = tab.page.locator(".govsim-levers").bounding_box()
+        controls = tab.page.get_by_role("button", name="Reset", exact=True).bounding_box()
+        assert levers["y"] < controls["y"], "the policy levers come before Mesa's controls"
+        for tile in tab.page.locator(".govsim-tile .label").all():
+            assert tile.evaluate("e => e.scrollWidth <= e.clientWidth"), tile.inner_text()
+        charts = tab.page.locator(".govsim-charts").bounding_box()
+        assert charts["y"] < size[1], "the charts start within the first screen"
+        tab.shot(shots, f"07-layout-{size[0]}x{size[1]}")
+        tab.assert_clean()
+    finally:
+        context.close()
 
 
 def _pick(tab: Tab, scenario: str) -> None:
