@@ -402,6 +402,12 @@ _mesa_solara_viz.make_initial_grid_layout = _initial_layout
 #: the first pick. Solara keeps a module-level reactive variable per session (per tab).
 picked = solara.reactive(None)
 
+#: A running model to keep when the page is rebuilt to let it go on past its horizon (Mesa's
+#: controls stay disabled once a model has stopped, and only a new layout resets them), as
+#: ``(picked, rebuilds, model)``; and how many such rebuilds this session has had.
+carried = solara.reactive(None)
+rebuilds = solara.reactive(0)
+
 
 @solara.component
 def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
@@ -412,6 +418,7 @@ def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
     the sidebar starts from the picked scenario's values, exactly like a fresh page.
     """
     key = "start" if picked.value is None else "-".join(map(str, picked.value))
+    key += f"-{rebuilds.value}"
     return solara.AppLayout(children=children).key(f"layout-{key}")
 
 
@@ -435,7 +442,10 @@ def Page():
     """The app: one model per browser session, shown by Mesa's SolaraViz."""
     choices = solara.use_memo(lambda: list(scenario_choices()), [])
     name, seed = picked.value or (choices[0], 0)
-    first = solara.use_memo(lambda: LiveModel(scenario=name, seed=seed), [])
+    kept = carried.value
+    first = solara.use_memo(
+        lambda: kept[2] if kept and kept[:2] == (picked.value, rebuilds.value)
+        else LiveModel(scenario=name, seed=seed), [])
     model = solara.use_reactive(first)
     # Mesa reads model_params when its sidebar mounts, i.e. once per pick (see Layout).
     params = solara.use_memo(lambda: model_params(load_scenario(name), name, seed), [])
@@ -443,15 +453,20 @@ def Page():
     def stop_when_gone():
         # Mesa's play loop runs in a thread for as long as the model is "running", even after
         # its page is gone: stop it when this page closes or a scenario pick replaces it.
+        page = model.value.page_generation
+
         def stop():
-            model.value.running = False
+            if model.value.page_generation == page:  # not kept to go on past the horizon
+                model.value.running = False
 
         return stop
 
     solara.use_effect(stop_when_gone, [])
 
-    # Mesa's controls stay disabled once a model stopped; a new key remounts them (Go on).
-    controls, set_controls = solara.use_state(0)
+    def go_on() -> None:
+        model.value.page_generation += 1
+        carried.value = (picked.value, rebuilds.value + 1, model.value)
+        rebuilds.value += 1  # Layout then rebuilds the page around the same model
 
     def rebuild(changed: dict) -> None:
         m = model.value
@@ -462,6 +477,6 @@ def Page():
     solara.Style(CSS)
     with solara.Sidebar():
         ScenarioPicker(choices, model)
-        PolicyCard(model, LEVERS, rebuild, lambda: set_controls(controls + 1))
+        PolicyCard(model, LEVERS, rebuild, go_on)
     SolaraViz(model, components=COMPONENTS, model_params=params,
-              name="govsim · food-safety governance, live").key(f"viz-{controls}")
+              name="govsim · food-safety governance, live")

@@ -61,7 +61,8 @@ def PolicyCard(model: solara.Reactive, levers, rebuild: Callable[[dict], None],
             solara.Error(error.value)
         _horizon(m, on_go_on)
         solara.FileDownload(lambda: m.saved_toml(m.seed_value).encode("utf-8"),
-                            filename=f"{m.saved_scenario().name}.toml",
+                            filename=f"{m.initial_params.name}"
+                                     f"{'_live' if m.live_changes else ''}.toml",
                             label="Save scenario", mime_type="application/toml")
 
 

@@ -36,6 +36,7 @@ class LivePolicy:
         self.pending: dict[str, Any] = {}
         self.live_changes: list[Change] = []
         self.horizon = self.initial_params.run.months
+        self.page_generation = 0  # the page showing it, counted by rebuilds to go on
 
     # --- levers ---------------------------------------------------------------------------
 

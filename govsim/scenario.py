@@ -262,7 +262,7 @@ class Scenario(BaseModel):
     procurement: Procurement = Field(default_factory=Procurement)
     run: RunSettings = Field(default_factory=RunSettings)
     timeline: list[Change] = Field(
-        default_factory=list, description="dated changes within the run ([[timeline]] tables, "
+        default_factory=list, max_length=1000, description="dated changes within the run ([[timeline]] tables, "
                                           "see govsim.timeline)")
 
     @model_validator(mode="after")

@@ -207,9 +207,15 @@ def validate(base: Scenario) -> None:
             raise ValueError(str(exc)) from None
 
 
+#: Names for fields whose own name says too little out of its section.
+LABELS = {"budget.annual_yuan": "testing budget (yuan/year)",
+          "budget.cost_per_batch_yuan": "tender ceiling (yuan/batch)",
+          "participation.reward_yuan": "reward (yuan)"}
+
+
 def describe(dotted: str, old: Any, new: Any) -> str:
     """One change in words: ``"enforcement probability 50% -> 90%"``."""
-    label = dotted.rsplit(".", 1)[-1].replace("_", " ")
+    label = LABELS.get(dotted) or dotted.rsplit(".", 1)[-1].replace("_", " ")
     return f"{label} {format_value(dotted, old)} -> {format_value(dotted, new)}"
 
 

@@ -34,6 +34,7 @@ SERVER_START_S = 90      # solara's first import is slow on a busy machine
 UI_TIMEOUT_MS = 30_000
 STEP_TEXT = re.compile(r"^Step: (\d+)$")
 VIEWPORT = {"width": 1440, "height": 1000}
+HORIZON = 24  # months of the test scenario: Play stops there
 
 
 # --- fixtures ----------------------------------------------------------------------------
@@ -47,11 +48,13 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def start_scenario(tmp_path_factory) -> tuple[Path, int]:
-    """A scenario file like the baseline but with more agencies, and its agency count."""
+    """A scenario file like the baseline but with more agencies and a run of HORIZON
+    months, and its agency count."""
     baseline = Scenario.load(resolve("baseline"))
     agencies = baseline.market.n_agencies + 3
     path = tmp_path_factory.mktemp("viz-scenario") / "viz_test.toml"
-    path.write_text(baseline.with_overrides({"market.n_agencies": agencies}).to_toml(),
+    path.write_text(baseline.with_overrides({"market.n_agencies": agencies,
+                                             "run.months": HORIZON}).to_toml(),
                     encoding="utf-8")
     return path, agencies
 
@@ -287,17 +290,19 @@ def test_a_lever_before_the_first_month_starts_afresh_and_reset_starts_over(
 def test_a_lever_moved_while_playing_acts_next_month_with_event_and_marker(tab, shots):
     tab.press("▶")
     tab.wait_until(lambda: tab.step_count() >= 2, "two months of play", timeout_s=60)
-    _move(tab.slider("Enforcement (% of violations punished)"), 20)
+    _move(tab.slider("Enforcement (% of violations punished)"), 5)
     feed = tab.page.locator(".govsim-feed li", has_text="(live view)")
-    feed.first.wait_for()
+    feed.first.wait_for(timeout=90_000)
     assert "enforcement probability 50% -> " in feed.first.inner_text()
     month = int(re.search(r"M(\d+)", feed.first.inner_text()).group(1))
     marks = tab.page.locator(".govsim-chart-marks")
-    marks.wait_for()
+    marks.wait_for(timeout=90_000)  # the charts are the slowest part to redraw
     assert f"month {month}: live view" in marks.inner_text()
     tab.wait_until(lambda: tab.step_count() >= month + 2, "the month to keep counting",
                    timeout_s=60)
-    assert "enforcement 70%" in tab.run_summary()  # the headline shows what is in force
+    # the headline shows what is in force (once every key press has reached the model)
+    tab.wait_until(lambda: "enforcement 55%" in tab.run_summary(), "55% in force",
+                   timeout_s=60)
     tab.press("❚❚")
     tab.page.get_by_role("button", name="▶", exact=True).wait_for()
     tab.shot(shots, "05-lever-while-playing")
@@ -334,6 +339,20 @@ def test_save_scenario_reproduces_the_live_run(tab, shots, tmp_path):
     assert shown["Businesses complying"] == f"{last.compliance_rate:.1%}"
     assert shown["People ill"] == f"{last.illness_cases:,.0f}"
     tab.shot(shots, "06-saved")
+    tab.assert_clean()
+
+
+def test_play_stops_at_the_horizon_and_can_go_on(tab, shots):
+    tab.press("▶")
+    tab.page.get_by_role("button", name="Go on 12 more months").wait_for(timeout=90_000)
+    assert tab.step_count() == HORIZON
+    tab.page.wait_for_timeout(1000)
+    assert tab.step_count() == HORIZON, "the model went on past its horizon"
+    tab.press("Go on 12 more months")
+    tab.press("▶")
+    tab.wait_until(lambda: tab.step_count() >= HORIZON + 2, "the run to go on", timeout_s=60)
+    tab.press("❚❚")
+    tab.shot(shots, "08-went-on")
     tab.assert_clean()
 
 
