@@ -262,8 +262,8 @@ class Scenario(BaseModel):
     procurement: Procurement = Field(default_factory=Procurement)
     run: RunSettings = Field(default_factory=RunSettings)
     timeline: list[Change] = Field(
-        default_factory=list, max_length=1000, description="dated changes within the run ([[timeline]] tables, "
-                                          "see govsim.timeline)")
+        default_factory=list, max_length=1000,
+        description="dated changes within the run ([[timeline]] tables, see govsim.timeline)")
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Scenario:
