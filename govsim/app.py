@@ -144,9 +144,10 @@ def parse_seed(seed: int | str | None) -> int:
 class LiveModel(LivePolicy, GovernanceModel):
     """A :class:`GovernanceModel` built from the page's picker, sliders and seed.
 
-    Mesa's Reset button calls ``LiveModel(**values of the sidebar inputs)``, and Mesa checks
-    those names against this signature, so each lever of :data:`LEVERS` is a keyword here
-    (in the slider's units). A lever left ``None`` keeps the scenario's value.
+    Mesa's Reset button calls ``LiveModel(scenario=..., seed=...)`` (the scenario as picked);
+    the policy card, before the first month, rebuilds the model with each lever of
+    :data:`LEVERS` as a keyword here (in the slider's units). A lever left ``None`` keeps the
+    scenario's value. During a run, levers are timeline changes (:class:`LivePolicy`).
 
     Args:
         scenario: picker name of the scenario (or a bundled name or file).
