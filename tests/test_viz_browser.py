@@ -250,8 +250,18 @@ def test_play_then_pause_advances_several_months(tab, shots):
     tab.wait_until(lambda: tab.step_count() >= 4, "four months of play", timeout_s=60)
     tab.press("❚❚")
     tab.page.get_by_role("button", name="▶", exact=True).wait_for()
-    tab.page.wait_for_timeout(1000)  # a month already under way when Pause came may finish
-    paused_at = tab.step_count()
+    # a month already under way when Pause came may finish (slowly on a busy machine):
+    # wait until the count holds for 1.5 s, then it must stay
+    seen = [tab.step_count()]
+
+    def settled() -> bool:
+        tab.page.wait_for_timeout(1500)
+        seen.append(tab.step_count())
+        return seen[-1] == seen[-2]
+
+    tab.wait_until(settled, "the month count to hold after Pause", timeout_s=15)
+    paused_at = seen[-1]
+    assert paused_at <= seen[0] + 1, "the model kept running after Pause"
     tab.page.wait_for_timeout(1500)
     assert tab.step_count() == paused_at, "the model kept running after Pause"
     tab.wait_until(lambda: tab.month_heading().startswith(f"Month {paused_at} "),
