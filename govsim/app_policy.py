@@ -22,16 +22,19 @@ def PolicyCard(model: solara.Reactive, levers, rebuild: Callable[[dict], None],
                on_go_on: Callable[[], None]):
     """The levers, what is pending, Save scenario, and the horizon.
 
+    The sliders are redrawn only when a lever moves or the run starts (not every month: a
+    redraw per month slows Play); :func:`PolicyStatus` follows the months.
+
     Args:
         model: the page's model (a ``LiveModel``).
         levers: the levers (``govsim.app.LEVERS``).
         rebuild: called with ``{lever name: slider value}`` to start the model afresh with
             those values (before the first month).
-        on_go_on: called after the run was let go on past its horizon (the page remounts
-            Mesa's controls, which stay disabled once a model has stopped).
+        on_go_on: called after the run was let go on past its horizon (the page is rebuilt
+            around the model, as Mesa's controls stay disabled once a model has stopped).
     """
-    update_counter.get()  # Mesa bumps this counter after each step: redraw then
     version, set_version = solara.use_state(0)
+    started = solara.use_reactive(False)  # set by PolicyStatus when the first month is run
     error = solara.use_reactive(None)
     m = model.value
 
@@ -47,28 +50,38 @@ def PolicyCard(model: solara.Reactive, levers, rebuild: Callable[[dict], None],
         set_version(version + 1)
 
     with solara.Card("Policy levers", classes=["govsim-levers"]):
-        when = ("Changes start the run afresh (month 0)." if m.steps == 0 else
-                f"Changes take effect at the start of month {m.steps + 1}, without Reset; "
-                "Reset starts the scenario over.")
-        solara.Text(when, classes=["govsim-lever-note"])
+        PolicyStatus(model, started, version, on_go_on)
         for lever in levers:
-            _lever_input(m, lever, change)
-        pending = m.pending_text()
-        if pending:
-            solara.Text(f"Pending for month {m.steps + 1}: {pending}",
-                        classes=["govsim-pending"])
+            _lever_input(m, lever, change, started.value)
         if error.value:
             solara.Error(error.value)
-        _horizon(m, on_go_on)
         solara.FileDownload(lambda: m.saved_toml(m.seed_value).encode("utf-8"),
                             filename=f"{m.initial_params.name}"
                                      f"{'_live' if m.live_changes else ''}.toml",
                             label="Save scenario", mime_type="application/toml")
 
 
-def _lever_input(m, lever, change) -> None:
+@solara.component
+def PolicyStatus(model: solara.Reactive, started: solara.Reactive, version: int,
+                 on_go_on: Callable[[], None]):
+    """When changes take effect, what is pending, and the horizon (redrawn every month)."""
+    update_counter.get()  # Mesa bumps this counter after each step: redraw then
+    m = model.value
+    running = m.steps > 0
+    solara.use_effect(lambda: started.set(running), [running, m])
+    when = ("Changes start the run afresh (month 0)." if not running else
+            f"Changes take effect at the start of month {m.steps + 1}, without Reset; "
+            "Reset starts the scenario over.")
+    solara.Text(when, classes=["govsim-lever-note"])
+    pending = m.pending_text()
+    if pending:
+        solara.Text(f"Pending for month {m.steps + 1}: {pending}", classes=["govsim-pending"])
+    _horizon(m, on_go_on)
+
+
+def _lever_input(m, lever, change, started: bool) -> None:
     value = lever.to_slider(m.value_of(lever.field))
-    disabled = m.can_change(lever.field) is not None
+    disabled = started and m.can_change(lever.field) is not None
     label = lever.label + (" - fixed within a run" if disabled else "")
     if lever.kind == "Checkbox":
         solara.Checkbox(label=label, value=bool(value), disabled=disabled,
