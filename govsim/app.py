@@ -4,7 +4,8 @@ Start it with ``govsim viz [SCENARIO]`` (see :mod:`govsim.viz`), or ``solara run
 The page shows the network (regulator, agencies, a sample of businesses and consumers), six
 time-series charts, the month's headline figures and an event feed, all redrawn as the model
 steps; the sidebar has a scenario picker, Mesa's Step / Play / Pause / Reset controls and
-sliders for the policy levers (a changed lever takes effect on Reset).
+sliders for the policy levers: a moved lever takes effect at the next month, without Reset
+(:mod:`govsim.app_policy`, :mod:`govsim.live_policy`).
 
 Every browser tab is its own Solara session, and :func:`Page` creates the model inside the
 session, so tabs never share or disturb one another's model.
@@ -24,6 +25,8 @@ from mesa.visualization import solara_viz as _mesa_solara_viz
 from mesa.visualization.utils import update_counter
 
 from govsim import live
+from govsim.app_policy import PolicyCard
+from govsim.live_policy import LivePolicy
 from govsim.model import GovernanceModel
 from govsim.scenario import Scenario, bundled_scenarios, resolve
 
@@ -138,12 +141,13 @@ def parse_seed(seed: int | str | None) -> int:
         return zlib.crc32(text.encode("utf-8"))  # stable across processes, unlike hash()
 
 
-class LiveModel(GovernanceModel):
+class LiveModel(LivePolicy, GovernanceModel):
     """A :class:`GovernanceModel` built from the page's picker, sliders and seed.
 
-    Mesa's Reset button calls ``LiveModel(**values of the sidebar inputs)``, and Mesa checks
-    those names against this signature, so each lever of :data:`LEVERS` is a keyword here
-    (in the slider's units). A lever left ``None`` keeps the scenario's value.
+    Mesa's Reset button calls ``LiveModel(scenario=..., seed=...)`` (the scenario as picked);
+    the policy card, before the first month, rebuilds the model with each lever of
+    :data:`LEVERS` as a keyword here (in the slider's units). A lever left ``None`` keeps the
+    scenario's value. During a run, levers are timeline changes (:class:`LivePolicy`).
 
     Args:
         scenario: picker name of the scenario (or a bundled name or file).
@@ -183,14 +187,13 @@ class LiveModel(GovernanceModel):
         self.seed_value = parse_seed(seed)
         super().__init__(base, seed=self.seed_value)
         self.view = live.ViewSample.draw(self, self.seed_value)
+        self.init_live_policy()
 
 
 def model_params(scenario: Scenario, scenario_name: str, seed: int) -> dict:
-    """Mesa's ``model_params``: the picked scenario (fixed), its levers' sliders, the seed."""
-    flat = scenario.flat()
+    """Mesa's ``model_params``: the picked scenario (fixed) and the seed. The levers are
+    not Mesa's: they live in the policy card (:mod:`govsim.app_policy`) and act mid-run."""
     params: dict = {"scenario": scenario_name}
-    for lever in LEVERS:
-        params[lever.name] = lever.param(flat[lever.field])
     params["seed"] = {"type": "InputText", "value": str(seed), "label": "Random seed"}
     return params
 
@@ -204,7 +207,8 @@ def run_summary(model: LiveModel) -> str:
         if lever.kind == "Checkbox":
             value = "on" if value else "off"
         parts.append(lever.short.format(value))
-    return " · ".join(parts)
+    pending = model.pending_text()
+    return " · ".join(parts) + (f" (next month: {pending})" if pending else "")
 
 
 # --- the components ----------------------------------------------------------------------
@@ -215,11 +219,9 @@ CSS = """
 .govsim-tiles { display: grid; grid-template-columns: 1fr 1fr; gap: 5px; }
 .govsim-tile { border: 1px solid rgba(128,128,128,.3); border-radius: 6px; padding: 3px 7px;
   min-width: 0; }
-.govsim-tile .label { font-size: 11.5px; opacity: .75; white-space: nowrap; overflow: hidden;
-  text-overflow: ellipsis; }
+.govsim-tile .label { font-size: 11.5px; opacity: .75; overflow-wrap: anywhere; }
 .govsim-tile .value { font-size: 17px; font-weight: 600; white-space: nowrap; }
-.govsim-tile .unit { font-size: 11px; opacity: .7; white-space: nowrap; overflow: hidden;
-  text-overflow: ellipsis; }
+.govsim-tile .unit { font-size: 11px; opacity: .7; overflow-wrap: anywhere; }
 .govsim-tile .change { font-size: 11px; font-weight: 400; margin-left: 5px; opacity: .75; }
 .govsim-run { font-size: 11.5px; opacity: .8; margin-top: 8px; }
 .govsim-events { list-style: none; padding: 0 !important; margin: 0; font-size: 12.5px; }
@@ -229,7 +231,12 @@ CSS = """
   color: white; text-align: center; }
 .govsim-kind.tender { background: #3b6fb6; } .govsim-kind.blacklist { background: #222; }
 .govsim-kind.budget { background: #b35806; } .govsim-kind.disruption { background: #c51b7d; }
-.govsim-kind.other { background: #777; }
+.govsim-kind.other { background: #777; } .govsim-kind.policy { background: #1b7837; }
+.govsim-lever-note, .govsim-pending, .govsim-horizon { font-size: 12px; opacity: .8; }
+.govsim-pending { color: #1b7837; opacity: 1; }
+.govsim-chart-marks { font-size: 11.5px; color: #1b7837; margin: 0 0 0 8px; }
+.govsim-levers .v-input__slider .v-input__slot > .v-label { margin-bottom: 24px !important; }
+.govsim-levers .v-input { margin-top: 0; padding-top: 0; }
 .govsim-month-tag { opacity: .65; margin-right: 6px; font-variant-numeric: tabular-nums; }
 .govsim-row { display: flex; gap: 8px; }
 .govsim-titles { font-size: 13px; font-weight: 600; margin: 0 0 2px 4px; }
@@ -313,11 +320,18 @@ def ChartsView(model: LiveModel):
     charts = solara.use_memo(live.Charts, [model])  # one figure per model, updated in place
 
     def draw() -> bytes:
-        return live.png(charts.update(model.datacollector.get_model_vars_dataframe()))
+        return live.png(charts.update(model.datacollector.get_model_vars_dataframe(),
+                                      live.applied_changes(model)))
 
     image = solara.use_memo(draw, [model, model.steps])
+    changes = live.applied_changes(model)
     with solara.Div(classes=["govsim-image", "govsim-charts"]):
         solara.Image(image, width="100%")
+        if changes:
+            marks = "; ".join(f"month {m}: {label}" for m, label in changes)
+            solara.HTML(tag="div", classes=["govsim-chart-marks"],
+                        unsafe_innerHTML=html.escape(f"Dashed green lines: policy changes "
+                                                     f"({marks})"))
 
 
 @solara.component
@@ -389,6 +403,12 @@ _mesa_solara_viz.make_initial_grid_layout = _initial_layout
 #: the first pick. Solara keeps a module-level reactive variable per session (per tab).
 picked = solara.reactive(None)
 
+#: A running model to keep when the page is rebuilt to let it go on past its horizon (Mesa's
+#: controls stay disabled once a model has stopped, and only a new layout resets them), as
+#: ``(picked, rebuilds, model)``; and how many such rebuilds this session has had.
+carried = solara.reactive(None)
+rebuilds = solara.reactive(0)
+
 
 @solara.component
 def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
@@ -399,6 +419,7 @@ def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
     the sidebar starts from the picked scenario's values, exactly like a fresh page.
     """
     key = "start" if picked.value is None else "-".join(map(str, picked.value))
+    key += f"-{rebuilds.value}"
     return solara.AppLayout(children=children).key(f"layout-{key}")
 
 
@@ -422,7 +443,10 @@ def Page():
     """The app: one model per browser session, shown by Mesa's SolaraViz."""
     choices = solara.use_memo(lambda: list(scenario_choices()), [])
     name, seed = picked.value or (choices[0], 0)
-    first = solara.use_memo(lambda: LiveModel(scenario=name, seed=seed), [])
+    kept = carried.value
+    first = solara.use_memo(
+        lambda: kept[2] if kept and kept[:2] == (picked.value, rebuilds.value)
+        else LiveModel(scenario=name, seed=seed), [])
     model = solara.use_reactive(first)
     # Mesa reads model_params when its sidebar mounts, i.e. once per pick (see Layout).
     params = solara.use_memo(lambda: model_params(load_scenario(name), name, seed), [])
@@ -430,15 +454,30 @@ def Page():
     def stop_when_gone():
         # Mesa's play loop runs in a thread for as long as the model is "running", even after
         # its page is gone: stop it when this page closes or a scenario pick replaces it.
+        page = model.value.page_generation
+
         def stop():
-            model.value.running = False
+            if model.value.page_generation == page:  # not kept to go on past the horizon
+                model.value.running = False
 
         return stop
 
     solara.use_effect(stop_when_gone, [])
 
+    def go_on() -> None:
+        model.value.page_generation += 1
+        carried.value = (picked.value, rebuilds.value + 1, model.value)
+        rebuilds.value += 1  # Layout then rebuilds the page around the same model
+
+    def rebuild(changed: dict) -> None:
+        m = model.value
+        levers = {lever.name: lever.to_slider(m.params.flat()[lever.field]) for lever in LEVERS}
+        model.value = LiveModel(scenario=m.scenario_name, seed=m.seed_value,
+                                **{**levers, **changed})
+
     solara.Style(CSS)
     with solara.Sidebar():
         ScenarioPicker(choices, model)
+        PolicyCard(model, LEVERS, rebuild, go_on)
     SolaraViz(model, components=COMPONENTS, model_params=params,
               name="govsim · food-safety governance, live")

@@ -39,8 +39,9 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def load_scenario(name_or_path: str | None, sets: list[str] | None = None,
-                  months: int | None = None) -> Scenario:
-    """The scenario a command works on: bundled name or file, then ``--set`` overrides."""
+                  months: int | None = None, ats: list[str] | None = None) -> Scenario:
+    """The scenario a command works on: bundled name or file, then ``--set`` overrides, then
+    ``--at MONTH:FIELD=VALUE`` timeline changes."""
     scenario = Scenario.load(resolve(name_or_path or "baseline"))
     overrides = dict(parse_override(s) for s in sets or [])
     if overrides:
@@ -50,6 +51,10 @@ def load_scenario(name_or_path: str | None, sets: list[str] | None = None,
             raise ScenarioError(did_you_mean(str(exc), overrides)) from None
     if months is not None:  # its own option, so a bad value is reported as --months
         scenario = scenario.with_overrides({"run.months": months}, source="--months")
+    if ats:
+        from govsim.timeline import add_changes
+
+        scenario = add_changes(scenario, ats)
     return scenario
 
 
@@ -73,6 +78,9 @@ def _add_run(sub) -> None:
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a parameter, e.g. --set budget.annual_yuan=800000 "
                         "(repeatable)")
+    p.add_argument("--at", action="append", default=[], metavar="MONTH:FIELD=VALUE",
+                   help="change a parameter from a month on (a timeline change), e.g. "
+                        "--at 25:law.enforcement_probability=0.9 (repeatable)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--months", type=int, help="months to simulate (default: the scenario's)")
     p.add_argument("--out", type=Path, help="output folder (default out/run/<scenario>-<hash "
@@ -85,7 +93,7 @@ def cmd_run(args) -> int:
     from govsim.naming import output_folder
     from govsim.output import run_with_progress, summary_table, write_run
 
-    scenario = load_scenario(args.scenario, args.set, args.months)
+    scenario = load_scenario(args.scenario, args.set, args.months, args.at)
     out = args.out or output_folder("run", [scenario], seed=args.seed)
     result = run_with_progress(scenario, args.seed)
     overrides = dict(parse_override(s) for s in args.set)

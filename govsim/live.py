@@ -515,8 +515,11 @@ class Charts:
             va="center", fontsize=12, color="#555555",
             bbox={"boxstyle": "round", "fc": "white", "ec": "#cccccc"})
 
-    def update(self, frame: pd.DataFrame) -> Figure:
-        """Show ``frame`` (the datacollector's model variables); returns the figure."""
+    def update(self, frame: pd.DataFrame,
+               changes: list[tuple[int, str]] | tuple = ()) -> Figure:
+        """Show ``frame`` (the datacollector's model variables) with a dashed marker at
+        every policy change ``(month, label)``; returns the figure."""
+        self._mark(changes)
         n = len(frame)
         month = np.asarray(frame["step"], dtype=float) if n else np.zeros(0)
         data = {column: np.asarray(frame[column], dtype=float) for column in frame.columns}
@@ -534,6 +537,29 @@ class Charts:
         self.axes[0].set_xlim(0.5, max(n, self.MIN_MONTHS) + 0.5)
         self.empty_note.set_visible(n == 0)
         return self.figure
+
+
+    def _mark(self, changes) -> None:
+        for artist in getattr(self, "markers", []):
+            artist.remove()
+        self.markers = []
+        for month, label in changes:
+            for k, ax in enumerate(self.axes):
+                self.markers.append(ax.axvline(month - 0.5, color="#1b7837", ls="--", lw=1.1))
+                if k < 3:  # labelled on the top row only, to keep the charts readable
+                    self.markers.append(ax.annotate(
+                        label[:24], xy=(month - 0.5, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(2, -3), textcoords="offset points", rotation=90, va="top",
+                        fontsize=7, color="#1b7837"))
+
+
+def applied_changes(model: GovernanceModel) -> list[tuple[int, str]]:
+    """The policy changes in force so far, as ``(month, label)`` (one per month)."""
+    by_month: dict[int, list[str]] = {}
+    for step in getattr(model, "timeline", []):
+        if step.month <= model.steps:
+            by_month.setdefault(step.month, []).append(step.label)
+    return [(month, " + ".join(labels)) for month, labels in sorted(by_month.items())]
 
 
 def charts_figure(frame: pd.DataFrame) -> Figure:
@@ -631,8 +657,11 @@ def month_label(month: int) -> str:
 
 
 def event_kind(text: str) -> str:
-    """A short category for an event line: tender, blacklist, budget, disruption or other."""
+    """A short category for an event line: policy, tender, blacklist, budget, disruption or
+    other."""
     lowered = text.lower()
+    if " -> " in text:  # a timeline change (govsim.phases.policy)
+        return "policy"
     for kind, words in (("blacklist", ("blacklist",)), ("tender", ("tender",)),
                         ("budget", ("budget",)),
                         ("disruption", ("disruption", "capacity"))):

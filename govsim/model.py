@@ -29,6 +29,7 @@ from govsim.phases.inspections import (
 )
 from govsim.phases.learning import adapt, initial_beliefs
 from govsim.phases.performance import manage_performance
+from govsim.phases.policy import apply_timeline
 from govsim.phases.procurement import procure, tender
 from govsim.phases.production import produce
 from govsim.phases.reports import act_on_reports
@@ -61,7 +62,11 @@ class GovernanceModel(mesa.Model):
 
     Attributes:
         params: the scenario in force (named ``params``, not ``scenario``, because Mesa 3.5
-            reserves ``Model.scenario`` for its own scenario object).
+            reserves ``Model.scenario`` for its own scenario object); the timeline's changes
+            replace it at the start of their month.
+        initial_params: the scenario the run started from, timeline included.
+        timeline: the changes still to come and past, in month order
+            (:class:`govsim.timeline.Step`); the live view adds to it.
         seed: the seed in use, so any model can be built again with the same numbers.
         businesses, consumers, agencies: array state (:mod:`govsim.state`).
         tested_this_month: the batches sampled and tested this month.
@@ -75,7 +80,10 @@ class GovernanceModel(mesa.Model):
                  *, rng: int | None = None, **params: Any):
         self.seed = resolve_seed(seed if rng is None else _one_seed(seed, rng))
         super().__init__(rng=self.seed)
-        self.params = sc = _scenario_with(scenario, params)
+        self.initial_params = sc = _scenario_with(scenario, params)
+        self.timeline = sc.steps()
+        # the timeline lives in self.timeline; params is the scenario in force this month
+        self.params = sc = sc.model_copy(update={"timeline": []})
         self.people_per_consumer = sc.people_per_consumer
         self.events: deque[tuple[int, str]] = deque(maxlen=MAX_EVENTS)
         self.tally = metrics.new_tally()
@@ -101,10 +109,7 @@ class GovernanceModel(mesa.Model):
         self.ill_who_know = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         self.damages_paid_yuan = np.zeros(self.businesses.count)
         self.reputation_loss_yuan = np.zeros(self.businesses.count)
-        budget = sc.budget.annual_yuan
-        if sc.budget.shock_month == 1:
-            budget *= sc.budget.shock_factor
-        self.regulator = Regulator(self, budget)
+        self.regulator = Regulator(self, sc.budget.annual_yuan)
         self.agency_agents = [TestingAgency(self, i) for i in range(self.agencies.count)]
         self.business_agents = [FoodBusiness(self, i) for i in range(self.businesses.count)]
         self._consumer_agents: dict[int, Consumer] = {}
@@ -117,6 +122,7 @@ class GovernanceModel(mesa.Model):
         """One month, phase by phase."""
         self.tally = metrics.new_tally()
         self.seen = metrics.new_sector_tally()
+        apply_timeline(self)       # 0. policy changes dated this month
         procure(self)              # 1. tender at contract expiry
         grade_businesses(self)     #    risk grades and the sampling plan are published
         produce(self)              # 2. businesses produce; some food is unsafe
@@ -131,7 +137,7 @@ class GovernanceModel(mesa.Model):
         follow_up_complaints(self)  # 7. complaints followed up, most pressing first
         inspect_routinely(self)    #    routine inspections: the plan's share and time left
         adapt(self)                # 8. businesses, agencies and consumers learn
-        disturb(self)              # 9. disruptions and budget shocks
+        disturb(self)              # 9. disruptions
         self.row = metrics.compute(self)
         self.datacollector.collect(self)
         if self.steps >= self.params.run.months:

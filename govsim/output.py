@@ -101,6 +101,10 @@ def write_run(result: RunResult, out: Path, argv: list[str] | None = None,
                "command": command_line(argv) if argv is not None else None,
                "summary": result.summary,
                "events": [f"month {m}: {t}" for m, t in result.events]}
+    if result.scenario.timeline:
+        from govsim import windows
+
+        summary["timeline"] = windows.summary(result.timeseries, result.scenario)
     files.append(write_text(out / "summary.json", json.dumps(summary, indent=2)))
     files.append(plot_outcomes(result, out / "outcomes.png", overrides))
     if argv is not None:
@@ -157,6 +161,10 @@ def plot_outcomes(result: RunResult, path: Path, overrides: dict | None = None) 
         ax.grid(alpha=0.3)
         if len(lines) > 1:
             ax.legend(fontsize=8)
+    from govsim.windows import draw_markers
+
+    for a in axes.flat:
+        draw_markers(a, result.scenario)
     for a in axes[1]:
         a.set_xlabel("month")
     fig.suptitle(textwrap.fill(run_title(result, overrides), 150), fontsize=11)
@@ -178,4 +186,8 @@ def summary_table(result: RunResult) -> str:
     width = max(len(label) for _, label, _ in HEADLINES)
     for key, label, fmt in HEADLINES:
         lines.append(f"  {label:<{width}}  {fmt.format(s[key]):>12}")
+    if result.scenario.timeline:
+        from govsim.windows import phase_text
+
+        lines += ["", phase_text(result.timeseries, result.scenario)]
     return "\n".join(lines)

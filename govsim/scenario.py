@@ -21,6 +21,9 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from govsim import timeline as _timeline
+from govsim.timeline import Change
+
 SECTORS = ("catering", "retail", "producer")
 
 
@@ -71,10 +74,6 @@ class Budget(_Section):
     cost_per_batch_yuan: float = Field(
         750.0, gt=0.0, le=10_000.0,
         description="yuan/batch: tender ceiling price per batch, also the cost of a back-check")
-    shock_month: int | None = Field(
-        None, ge=1, le=1200, description="month at which the budget changes (none if absent)")
-    shock_factor: float = Field(
-        1.0, ge=0.0, le=10.0, description="multiplier applied to the budget from shock_month")
 
 
 class Law(_Section):
@@ -324,6 +323,9 @@ class Scenario(BaseModel):
     system: System = Field(default_factory=System)
     procurement: Procurement = Field(default_factory=Procurement)
     run: RunSettings = Field(default_factory=RunSettings)
+    timeline: list[Change] = Field(
+        default_factory=list, max_length=1000,
+        description="dated changes within the run ([[timeline]] tables, see govsim.timeline)")
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Scenario:
@@ -332,6 +334,8 @@ class Scenario(BaseModel):
             raise ValueError(f"businesses.sector_mix must sum to 1 (it sums to {total:g})")
         if self.consumers.count > self.consumers.population:
             raise ValueError("consumers.count must not exceed consumers.population")
+        if self.timeline:
+            _timeline.validate(self)
         return self
 
     # --- construction -----------------------------------------------------------------
@@ -381,8 +385,31 @@ class Scenario(BaseModel):
         """
         data = self.model_dump(exclude_none=True)
         for dotted, value in overrides.items():
-            _set_dotted(data, dotted, _plain(value, dotted.split(".")), source)
+            if dotted.startswith("timeline."):
+                _timeline.override(data, dotted, value, source)
+            else:
+                _set_dotted(data, dotted, _plain(value, dotted.split(".")), source)
         return Scenario.from_dict(data, source=source)
+
+    # --- the timeline -------------------------------------------------------------------
+
+    def steps(self) -> list[_timeline.Step]:
+        """The timeline as the changes the model applies, ends included, in month order."""
+        return _timeline.expand(self)
+
+    def at(self, month: int) -> Scenario:
+        """The scenario in force during ``month``: every change up to it applied (the
+        timeline is kept, so the result still knows what comes later)."""
+        values = {}
+        for step in self.steps():
+            if step.month <= month:
+                values.update(step.values)
+        if not values:
+            return self
+        data = self.model_dump(exclude_none=True)
+        for dotted, value in values.items():
+            _set_dotted(data, dotted, value, "timeline")
+        return Scenario.from_dict(data, source="timeline")
 
     # --- inspection ---------------------------------------------------------------------
 
@@ -400,15 +427,27 @@ class Scenario(BaseModel):
     def flat(self) -> dict[str, Any]:
         """All parameters as ``{"section.field": value}`` (nested tables flattened too)."""
         out: dict[str, Any] = {}
-        _flatten(self.model_dump(), "", out)
+        _flatten(self.model_dump(exclude={"timeline"}), "", out)
         return out
 
     def diff(self, other: Scenario) -> dict[str, tuple[Any, Any]]:
-        """Parameters whose values differ: ``{dotted: (other's value, this value)}``."""
+        """Parameters whose values differ: ``{dotted: (other's value, this value)}``; a
+        different timeline shows as ``"timeline"`` with each side in words."""
         mine, theirs = self.flat(), other.flat()
         skip = {"name", "description"}
-        return {k: (theirs.get(k), v) for k, v in mine.items()
-                if k not in skip and theirs.get(k) != v}
+        out = {k: (theirs.get(k), v) for k, v in mine.items()
+               if k not in skip and theirs.get(k) != v}
+        if self.timeline != other.timeline:
+            out["timeline"] = (other.timeline_text(), self.timeline_text())
+        return out
+
+    def timeline_text(self) -> str:
+        """The timeline in words, one change after another (``"none"`` when empty)."""
+        parts = []
+        for step in self.steps():
+            values = ", ".join(f"{k}={v}" for k, v in step.values.items())
+            parts.append(f"month {step.month}: {values} ({step.label})")
+        return "; ".join(parts) or "none"
 
     def to_toml(self) -> str:
         """The scenario as TOML text (round-trips through :meth:`load`)."""
@@ -472,6 +511,23 @@ def field_names() -> list[str]:
     return sorted(Scenario().flat())
 
 
+def field_bounds(dotted: str) -> tuple[float | None, float | None]:
+    """The (lower, upper) bounds of a dotted field, None where unbounded or unknown."""
+    model: Any = Scenario
+    field = None
+    for part in dotted.split("."):
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return (None, None)
+        field = fields[part]
+        model = field.annotation
+    low = high = None
+    for meta in field.metadata if field else ():
+        low = getattr(meta, "ge", None) if getattr(meta, "ge", None) is not None else low
+        high = getattr(meta, "le", None) if getattr(meta, "le", None) is not None else high
+    return (low, high)
+
+
 # --- helpers -----------------------------------------------------------------------------
 
 
@@ -484,6 +540,8 @@ def _flatten(data: dict, prefix: str, out: dict) -> None:
 
 
 def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
+    if dotted in _REPLACED:
+        raise ScenarioError(f"{source}: {dotted}: {_REPLACED[dotted]}")
     parts = dotted.split(".")
     node = data
     for i, part in enumerate(parts[:-1]):
@@ -535,6 +593,8 @@ def _known_in(section: list[str]) -> str:
     model: Any = Scenario
     for part in section:
         model = model.model_fields[part].annotation
+        if get_origin(model) is list:  # the timeline: a list of changes
+            model = get_args(model)[0]
     names = ", ".join(model.model_fields)
     where = f"[{'.'.join(section)}]" if section else "the top level"
     return f"allowed in {where}: {names}"
@@ -551,6 +611,8 @@ def _constraint_text(loc: tuple, err: dict) -> str:
             break
         field = fields[part]
         model = field.annotation
+        if get_origin(model) is list:  # the timeline: a list of changes
+            model = get_args(model)[0]
     if field is None:
         return err["msg"]
     bounds = []
@@ -573,18 +635,27 @@ def _type_text(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
+_SHOCK = ('the budget shock is now a timeline change: [[timeline]] month = 25, '
+          'set = { "budget.annual_yuan" = 200000.0 }, note = "budget cut"')
+#: Fields that were replaced, with what to write instead.
+_REPLACED = {"budget.shock_month": _SHOCK, "budget.shock_factor": _SHOCK}
+
+
 def _explain(exc: ValidationError, source: str, data: dict) -> str:
     """Turn pydantic's errors into one line per field: file, dotted field, value, allowed."""
     lines = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if isinstance(p, str))
         dotted = ".".join(loc)
-        if err["type"] == "extra_forbidden":
-            lines.append(f"{source}: {dotted} is not a known field; {_known_in(list(loc[:-1]))}")
+        shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])[1:]
+        if dotted in _REPLACED:
+            lines.append(f"{source}: {dotted}: {_REPLACED[dotted]}")
+        elif err["type"] == "extra_forbidden":
+            lines.append(f"{source}: {shown} is not a known field; {_known_in(list(loc[:-1]))}")
         elif not loc:  # a whole-scenario consistency rule
             lines.append(f"{source}: {err['msg'].removeprefix('Value error, ')}")
         else:
             value = err.get("input")
-            lines.append(f"{source}: {dotted} = {value!r} is not allowed: "
+            lines.append(f"{source}: {shown} = {value!r} is not allowed: "
                          f"{_constraint_text(loc, err)}")
     return "\n".join(lines)

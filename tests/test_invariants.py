@@ -40,7 +40,8 @@ def test_invariants_hold_each_month_of_the_baseline(baseline):
 
 
 def test_budget_is_never_exceeded_even_across_a_cut(small):
-    cut = small.with_overrides({"budget.shock_month": 7, "budget.shock_factor": 0.3,
+    cut = small.with_overrides({"timeline": [{"month": 7,
+                                              "set": {"budget.annual_yuan": 120_000.0}}],
                                 "budget.backcheck_share": 0.4,
                                 "performance.backcheck_rate": 1.0})
     model = GovernanceModel(cut, seed=2)
@@ -78,14 +79,18 @@ scenarios = st.fixed_dictionaries({
     "system.sampling": st.sampled_from(["random", "risk_based", "complaint_driven"]),
     "system.report_delay_months": st.integers(0, 3),
     "procurement.payer": st.sampled_from(["government", "business"]),
-    "budget.shock_factor": st.floats(0, 3),
-    "budget.shock_month": st.integers(1, 18),
 })
+#: A mid-run change of the budget and of enforcement: (month, yuan/year, probability).
+changes = st.tuples(st.integers(1, 18), st.floats(0, 3e6), st.floats(0, 1))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(overrides=scenarios, seed=st.integers(0, 2**32 - 1))
-def test_any_valid_scenario_runs_and_keeps_the_invariants(overrides, seed):
+@given(overrides=scenarios, change=changes, seed=st.integers(0, 2**32 - 1))
+def test_any_valid_scenario_runs_and_keeps_the_invariants(overrides, change, seed):
+    month, yuan, enforcement = change
+    overrides["timeline"] = [{"month": min(month, overrides["run.months"]), "note": "change",
+                              "set": {"budget.annual_yuan": yuan,
+                                      "law.enforcement_probability": enforcement}}]
     scenario = govsim.Scenario().with_overrides(overrides)
     model = GovernanceModel(scenario, seed=seed)
     for _ in range(scenario.run.months):

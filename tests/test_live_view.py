@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pytest
 
+import govsim
 from govsim import live
 from govsim.cli import main as cli_main
 from govsim.model import GovernanceModel
@@ -160,15 +161,17 @@ def test_sliders_start_at_each_bundled_scenarios_values(app, name):
     scenario = Scenario.load(bundled_scenarios()[name])
     params = app.model_params(scenario, name, seed=0)
     assert params["scenario"] == name and params["seed"]["value"] == "0"
+    assert not set(params) & set(app.LEVERS_BY_NAME), "levers are the policy card's, not Mesa's"
     flat = scenario.flat()
     for lever in app.LEVERS:
-        entry = params[lever.name]
+        entry = lever.param(app.LiveModel(scenario=name).value_of(lever.field))
         assert entry["label"]
         if lever.kind != "Checkbox":
             assert entry["min"] <= entry["value"] <= entry["max"]
             assert "(" in entry["label"], "the label names the slider's unit"
         assert lever.to_scenario(entry["value"]) == pytest.approx(flat[lever.field])
-    rebuilt = app.LiveModel(scenario=name, **{k: params[k]["value"] for k in app.LEVERS_BY_NAME})
+    rebuilt = app.LiveModel(scenario=name, **{lever.name: lever.param(flat[lever.field])["value"]
+                                              for lever in app.LEVERS})
     for lever in app.LEVERS:
         assert rebuilt.params.flat()[lever.field] == pytest.approx(flat[lever.field])
 
@@ -210,3 +213,37 @@ def test_headlines_say_no_report_instead_of_a_rate_of_zero(app):
     assert tiles["Official failure rate"].value == "no report"
     assert tiles["Official failure rate"].change == ""
     assert tiles["False passes"].value == "no report"
+
+
+def test_a_lever_moved_mid_run_acts_next_month_and_saves_as_a_timeline(app, tmp_path):
+    model = app.LiveModel(scenario="baseline", seed=5)
+    for _ in range(4):
+        model.step()
+    model.request("law.enforcement_probability", 0.9)
+    assert model.params.law.enforcement_probability == 0.5  # not before the next month
+    assert "enforcement probability 50% -> 90%" in app.run_summary(model)
+    model.step()
+    assert model.params.law.enforcement_probability == 0.9 and not model.pending
+    assert (5, "enforcement probability 50% -> 90% (live view)") in model.events
+    assert app.live.applied_changes(model) == [(5, "live view")]
+    with pytest.raises(govsim.ScenarioError, match="market.n_agencies cannot change"):
+        model.request("market.n_agencies", 9)
+    path = tmp_path / "saved.toml"
+    path.write_text(model.saved_toml(5))
+    saved = Scenario.load(path).with_overrides({"run.months": 5})
+    again = govsim.run(saved, seed=5).timeseries
+    live_frame = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    for column in ("compliance_rate", "illness_cases", "fines_collected", "public_trust"):
+        assert list(again[column]) == list(live_frame[column]), column
+
+
+def test_play_stops_at_the_horizon_and_can_go_on(app):
+    model = app.LiveModel(scenario="baseline", seed=1)
+    model.horizon = 3
+    while model.running:
+        model.step()
+    assert model.steps == 3
+    model.go_on(2)
+    while model.running:
+        model.step()
+    assert model.steps == 5 and model.saved_scenario().run.months == 60

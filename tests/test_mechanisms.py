@@ -86,7 +86,9 @@ def test_instability_lowers_regulator_capacity(small):
 
 
 def test_budget_cut_mid_run_cuts_spending_and_is_logged(small):
-    cut = small.with_overrides({"budget.shock_month": 13, "budget.shock_factor": 0.5})
+    half = small.budget.annual_yuan / 2
+    cut = small.with_overrides({"timeline": [{"month": 13, "set": {"budget.annual_yuan": half},
+                                              "note": "budget cut"}]})
     result = govsim.run(cut, seed=1)
     ts = result.timeseries
     before = ts.loc[ts.step < 13, "budget_spent"].mean()

@@ -50,11 +50,14 @@ def test_integers_are_accepted_for_real_valued_fields():
 
 
 def test_scenario_round_trips_through_toml(tmp_path):
-    original = govsim.Scenario().with_overrides({"budget.shock_month": 24,
-                                                 "participation.network": "random"})
+    original = govsim.Scenario().with_overrides({
+        "participation.network": "random",
+        "timeline": [{"month": 24, "set": {"budget.annual_yuan": 200_000.0}, "note": "cut",
+                      "name": "cut", "length": 12}]})
     path = tmp_path / "s.toml"
     path.write_text(original.to_toml())
     assert govsim.Scenario.load(path).diff(original) == {}
+    assert govsim.Scenario.load(path).timeline == original.timeline
 
 
 @pytest.mark.parametrize("override, expected", [

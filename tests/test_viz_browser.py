@@ -34,6 +34,7 @@ SERVER_START_S = 90      # solara's first import is slow on a busy machine
 UI_TIMEOUT_MS = 30_000
 STEP_TEXT = re.compile(r"^Step: (\d+)$")
 VIEWPORT = {"width": 1440, "height": 1000}
+HORIZON = 24  # months of the test scenario: Play stops there
 
 
 # --- fixtures ----------------------------------------------------------------------------
@@ -47,11 +48,13 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def start_scenario(tmp_path_factory) -> tuple[Path, int]:
-    """A scenario file like the baseline but with more agencies, and its agency count."""
+    """A scenario file like the baseline but with more agencies and a run of HORIZON
+    months, and its agency count."""
     baseline = Scenario.load(resolve("baseline"))
     agencies = baseline.market.n_agencies + 3
     path = tmp_path_factory.mktemp("viz-scenario") / "viz_test.toml"
-    path.write_text(baseline.with_overrides({"market.n_agencies": agencies}).to_toml(),
+    path.write_text(baseline.with_overrides({"market.n_agencies": agencies,
+                                             "run.months": HORIZON}).to_toml(),
                     encoding="utf-8")
     return path, agencies
 
@@ -247,8 +250,18 @@ def test_play_then_pause_advances_several_months(tab, shots):
     tab.wait_until(lambda: tab.step_count() >= 4, "four months of play", timeout_s=60)
     tab.press("❚❚")
     tab.page.get_by_role("button", name="▶", exact=True).wait_for()
-    tab.page.wait_for_timeout(1000)  # a month already under way when Pause came may finish
-    paused_at = tab.step_count()
+    # a month already under way when Pause came may finish (slowly on a busy machine):
+    # wait until the count holds for 1.5 s, then it must stay
+    seen = [tab.step_count()]
+
+    def settled() -> bool:
+        tab.page.wait_for_timeout(1500)
+        seen.append(tab.step_count())
+        return seen[-1] == seen[-2]
+
+    tab.wait_until(settled, "the month count to hold after Pause", timeout_s=15)
+    paused_at = seen[-1]
+    assert paused_at <= seen[0] + 1, "the model kept running after Pause"
     tab.page.wait_for_timeout(1500)
     assert tab.step_count() == paused_at, "the model kept running after Pause"
     tab.wait_until(lambda: tab.month_heading().startswith(f"Month {paused_at} "),
@@ -257,26 +270,133 @@ def test_play_then_pause_advances_several_months(tab, shots):
     tab.assert_clean()
 
 
-def test_slider_and_reset_start_a_new_model(tab, shots, start_scenario):
+def _move(slider, presses: int, tries: int = 3) -> None:
+    """Press ArrowRight on a slider until its value has moved (a redraw of the card on a
+    busy machine can take the focus away from the first presses)."""
+    start = slider.get_attribute("aria-valuenow")
+    for _ in range(tries):
+        slider.focus()
+        for _ in range(presses):
+            slider.press("ArrowRight")
+        for _ in range(25):
+            if slider.get_attribute("aria-valuenow") != start:
+                return
+            slider.page.wait_for_timeout(200)
+    pytest.fail(f"the slider did not move from {start}")
+
+
+def test_a_lever_before_the_first_month_starts_afresh_and_reset_starts_over(
+        tab, shots, start_scenario):
     agencies = start_scenario[1]
-    tab.press("Step")
-    tab.wait_for_step(1)
     slider = tab.slider("Testing agencies (number)")
     assert slider.get_attribute("aria-valuenow") == str(agencies)
-    slider.focus()
-    slider.press("ArrowRight")
-    slider.press("ArrowRight")
-    tab.wait_until(lambda: slider.get_attribute("aria-valuenow") == str(agencies + 2),
-                   "the slider to move")
-    network = tab.image_src("network")
+    _move(slider, 2)
+    tab.wait_until(lambda: f"{agencies + 2} agencies" in tab.run_summary(),
+                   "the rebuilt model's agencies in the run summary")
+    tab.press("Step")
+    tab.wait_for_step(1)
+    # the number of agencies cannot change within a run: its slider is now disabled
+    tab.page.get_by_text("Testing agencies (number) - fixed within a run").wait_for()
     tab.press("Reset")
     tab.wait_for_step(0)
-    tab.wait_until(lambda: f"{agencies + 2} agencies" in tab.run_summary(),
-                   "the new model's agencies in the run summary")
-    tab.wait_until(lambda: tab.image_src("network") != network, "the network to be redrawn")
+    tab.wait_until(lambda: f"{agencies} agencies" in tab.run_summary(),
+                   "Reset to start the scenario over")
     assert tab.month_heading().startswith("Month 0")
-    tab.shot(shots, "04-slider-and-reset")
+    tab.shot(shots, "04-lever-at-month-0-and-reset")
     tab.assert_clean()
+
+
+def test_a_lever_moved_while_playing_acts_next_month_with_event_and_marker(tab, shots):
+    tab.press("▶")
+    tab.wait_until(lambda: tab.step_count() >= 2, "two months of play", timeout_s=60)
+    lever = tab.slider("Enforcement (% of violations punished)")
+    _move(lever, 5)
+    feed = tab.page.locator(".govsim-feed li", has_text="(live view)")
+    feed.first.wait_for(timeout=90_000)
+    first = feed.last  # the feed is newest first; later presses may make later changes
+    assert "enforcement probability 50% -> " in first.inner_text()
+    month = int(re.search(r"M(\d+)", first.inner_text()).group(1))
+    marks = tab.page.locator(".govsim-chart-marks")
+    marks.wait_for(timeout=90_000)  # the charts are the slowest part to redraw
+    assert f"month {month}: live view" in marks.inner_text()
+    tab.wait_until(lambda: tab.step_count() >= month + 2, "the month to keep counting",
+                   timeout_s=60)
+    # the headline shows what is in force: the lever's value, once its key presses have
+    # all reached the model (how many did depends on the machine's speed)
+    def in_force() -> bool:
+        value = lever.get_attribute("aria-valuenow")
+        return value != "50" and f"enforcement {value}%" in tab.run_summary()
+
+    tab.wait_until(in_force, "the lever's value in force", timeout_s=60)
+    tab.press("❚❚")
+    tab.page.get_by_role("button", name="▶", exact=True).wait_for()
+    tab.shot(shots, "05-lever-while-playing")
+    tab.assert_clean()
+
+
+def test_save_scenario_reproduces_the_live_run(tab, shots, tmp_path):
+    for n in (1, 2, 3):
+        tab.press("Step")
+        tab.wait_for_step(n)
+    _move(tab.slider("Business fine (thousand yuan)"), 10)
+    tab.page.locator(".govsim-pending").wait_for()
+    for n in (4, 5, 6):
+        tab.press("Step")
+        tab.wait_for_step(n)
+    tab.wait_until(lambda: tab.month_heading().startswith("Month 6 "), "the headline")
+    shown = {label: tab.page.locator(".govsim-tile", has_text=label).locator(".value")
+             .evaluate("e => e.firstChild.textContent")  # the value, not its change
+             for label in ("Businesses complying", "People ill")}
+    with tab.page.expect_download() as download:
+        tab.page.get_by_role("button", name="Save scenario").click()
+    saved = tmp_path / "saved.toml"
+    download.value.save_as(saved)
+    text = saved.read_text()
+    assert "month = 4" in text and '"law.business_fine_yuan" = 100000.0' in text
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "govsim.cli", "run", str(saved), "--seed",
+                           "0", "--months", "6", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    import pandas as pd
+
+    last = pd.read_csv(out / "timeseries.csv").iloc[-1]
+    assert shown["Businesses complying"] == f"{last.compliance_rate:.1%}"
+    assert shown["People ill"] == f"{last.illness_cases:,.0f}"
+    tab.shot(shots, "06-saved")
+    tab.assert_clean()
+
+
+def test_play_stops_at_the_horizon_and_can_go_on(tab, shots):
+    tab.press("▶")
+    tab.page.get_by_role("button", name="Go on 12 more months").wait_for(timeout=90_000)
+    assert tab.step_count() == HORIZON
+    tab.page.wait_for_timeout(1000)
+    assert tab.step_count() == HORIZON, "the model went on past its horizon"
+    tab.press("Go on 12 more months")
+    tab.press("▶")
+    tab.wait_until(lambda: tab.step_count() >= HORIZON + 2, "the run to go on", timeout_s=60)
+    tab.press("❚❚")
+    tab.shot(shots, "08-went-on")
+    tab.assert_clean()
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_layout_puts_levers_first_and_keeps_tiles_whole(browser, server, shots, size):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    try:
+        tab = Tab(context, server).open()
+        levers = tab.page.locator(".govsim-levers").bounding_box()
+        controls = tab.page.get_by_role("button", name="Reset", exact=True).bounding_box()
+        assert levers["y"] < controls["y"], "the policy levers come before Mesa's controls"
+        for tile in tab.page.locator(".govsim-tile .label").all():
+            assert tile.evaluate("e => e.scrollWidth <= e.clientWidth"), tile.inner_text()
+        charts = tab.page.locator(".govsim-charts").bounding_box()
+        assert charts["y"] < size[1], "the charts start within the first screen"
+        tab.shot(shots, f"07-layout-{size[0]}x{size[1]}")
+        tab.assert_clean()
+    finally:
+        context.close()
 
 
 def _pick(tab: Tab, scenario: str) -> None:

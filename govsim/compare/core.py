@@ -207,11 +207,13 @@ def window_phrase(p: Plan) -> str:
 
 
 def default_cures(baseline: str = BASELINE_NAME) -> list[str]:
-    """Every bundled scenario except the baseline: the cures compared by default."""
+    """Every bundled scenario except the baseline and those with a timeline (compared by
+    name, e.g. ``govsim compare crackdown_then_relax``): the cures compared by default."""
     skip = {baseline, BASELINE_NAME}
     base_path = Path(baseline).resolve() if Path(baseline).is_file() else None
     return [name for name, path in bundled_scenarios().items()
-            if name not in skip and path.resolve() != base_path]
+            if name not in skip and path.resolve() != base_path
+            and not Scenario.load(path).timeline]
 
 
 def plan(scenarios: Sequence[str] = (), baseline: str = BASELINE_NAME, replicates: int = 20,

@@ -1,17 +1,15 @@
-"""Disturbances: an unstable supervision system and budget shocks.
+"""Disturbances: an unstable supervision system.
 
 Each month an undisrupted regulator is disrupted (staff turnover, a policy swing) with
 chance ``DISRUPTION_RATE * (1 - system.stability)``; for ``system.disruption_months`` it
 works at ``1 - system.disruption_severity`` of its capacity (inspections, back-checks and
-follow-through of enforcement). At ``budget.shock_month`` the budget is multiplied by
-``budget.shock_factor`` and running contracts are cut, or re-tendered, to fit.
+follow-through of enforcement). Budget changes are timeline changes
+(:mod:`govsim.phases.policy`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from govsim.phases.procurement import rescale_quotas
 
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
@@ -20,7 +18,7 @@ DISRUPTION_RATE = 0.1  # monthly chance of a disruption at stability 0
 
 
 def disturb(model: GovernanceModel) -> None:
-    """Start or end disruptions; apply a budget shock in its month."""
+    """Start or end disruptions."""
     sc = model.params
     reg = model.regulator
     month = model.steps
@@ -33,8 +31,3 @@ def disturb(model: GovernanceModel) -> None:
             reg.capacity = 1.0 - sc.system.disruption_severity
             model.log_event(f"disruption: regulator at {reg.capacity:.0%} capacity "
                             f"for {sc.system.disruption_months} months")
-    if sc.budget.shock_month == month + 1:
-        reg.annual_budget_yuan *= sc.budget.shock_factor
-        rescale_quotas(model)
-        verb = "cut" if sc.budget.shock_factor < 1 else "raised"
-        model.log_event(f"budget {verb} to {reg.annual_budget_yuan:,.0f} yuan/year")

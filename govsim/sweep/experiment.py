@@ -43,6 +43,7 @@ from govsim.scenario import (
     resolve_file,
 )
 from govsim.sweep.models import DEFAULT_MODEL, ModelInfo, load_model
+from govsim.timeline import parameter_names as timeline_parameter_names
 
 #: The experiments that ship with govsim (the repository's ``experiments/`` folder).
 BUNDLED_DIR = bundled_dir("experiments")
@@ -379,7 +380,7 @@ def _base_scenario(experiment: Experiment) -> Scenario:
         raise ExperimentError(f"{src}: scenario = {experiment.scenario!r}: {exc}") from None
     overrides: dict[str, Any] = {}
     for name, value in experiment.fixed.items():
-        _check_scenario_name(src, f'fixed."{name}"', name)
+        _check_scenario_name(src, f'fixed."{name}"', name, scenario)
         overrides[name] = _as_field_type(name, value)
     if experiment.months is not None:
         overrides["run.months"] = experiment.months
@@ -400,7 +401,9 @@ def _scenario_path(experiment: Experiment) -> Path:
     return resolve(experiment.scenario)
 
 
-def _check_scenario_name(src: str, where: str, name: str) -> None:
+def _check_scenario_name(src: str, where: str, name: str, base: Scenario) -> None:
+    if name in timeline_parameter_names(base):  # a named timeline change (govsim.timeline)
+        return
     known = sorted(_scenario_fields())
     if name not in known:
         close = difflib.get_close_matches(name, known, n=3)
@@ -413,7 +416,7 @@ def _check_scenario_parameter(experiment: Experiment, base: Scenario, name: str,
                               spec: Parameter) -> str:
     src = experiment.source
     where = f'parameters."{name}"'
-    _check_scenario_name(src, where, name)
+    _check_scenario_name(src, where, name, base)
     kind = scenario_field_kind(name)
     if spec.levels is not None:
         values, what = [_as_field_type(name, v) for v in spec.levels], "levels"
@@ -482,6 +485,9 @@ def _check_outcomes(experiment: Experiment, model: ModelInfo,
 
 def scenario_field_kind(name: str) -> str:
     """The value type of a dotted scenario field: "float", "int", "bool" or "str"."""
+    if name.startswith("timeline."):  # timeline.NAME.month|length, or timeline.NAME.set.FIELD
+        parts = name.split(".")
+        return scenario_field_kind(".".join(parts[3:])) if parts[2:3] == ["set"] else "int"
     model: Any = Scenario
     annotation: Any = None
     for part in name.split("."):
@@ -498,7 +504,7 @@ def _as_field_type(name: str, value: Any) -> Any:
     """A whole number given for a float field is a float, and a whole float given for an int
     field an int, so that ``2e5`` and ``200000`` are one level and parquet columns keep one
     type."""
-    if name not in _scenario_fields():
+    if name not in _scenario_fields() and not name.startswith("timeline."):
         return value
     kind = scenario_field_kind(name)
     if kind == "float" and isinstance(value, int) and not isinstance(value, bool):

@@ -30,13 +30,16 @@ def render(c: Comparison, out: Path, command: str | None = None) -> dict[str, st
         out: the folder it will be written to (named in the lines that reproduce it).
         command: the command line that made it, recorded in ``command.txt`` and the report.
     """
-    from govsim.compare.report import figures, html, markdown
+    from govsim.compare.report import figures, html, markdown, timeline
     from govsim.compare.report.method import SCENARIO_DIR
 
     pngs = {"timeseries.png": figures.timeseries_png(c)}
     effects = figures.effects_png(c)
     if effects is not None:
         pngs["effects.png"] = effects
+    changes = timeline.timeline_png(c)
+    if changes is not None:
+        pngs[timeline.FIGURE] = changes
     files: dict[str, str | bytes] = dict(pngs)
     for scenario in c.plan.scenarios:
         files[f"{SCENARIO_DIR}/{scenario.name}.toml"] = scenario.to_toml()

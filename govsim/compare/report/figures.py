@@ -15,6 +15,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from govsim.compare.core import OUTCOME, Comparison, monthly_interval  # noqa: E402
 from govsim.compare.report import format as fmt  # noqa: E402
+from govsim.windows import draw_markers  # noqa: E402
 
 DPI = 100
 BASELINE_COLOR = "#222222"
@@ -74,6 +75,8 @@ def timeseries_png(c: Comparison) -> bytes:
                             alpha=0.12 if base else 0.18, linewidth=0)
             ax.plot(b.step, b["mean"] * scale, color=colors[name], label=name,
                     linewidth=2.2 if base else 1.5, linestyle="--" if base else "-")
+        for scenario in c.plan.scenarios:  # timeline changes, in the scenario's colour
+            draw_markers(ax, scenario, labels=False, color=colors[scenario.name])
         ax.set_title(title + (f" ({window}-month average)" if window > 1 else ""),
                      fontsize=11, loc="left")
         ax.set_ylabel(unit, fontsize=9)

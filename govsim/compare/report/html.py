@@ -17,6 +17,7 @@ from govsim.compare.report.method import (
     scenario_arg,
     title,
 )
+from govsim.compare.report.timeline import html_section as timeline_section
 from govsim.compare.report.verdict import verdict
 
 CSS = """
@@ -195,6 +196,7 @@ def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/comp
         _table(tables.outcome_table(c), base, effects=False),
         "<h2>Over time</h2>",
         f'<figure>{_img(figures["timeseries.png"], "Outcomes over time")}</figure>',
+        *timeline_section(c, figures),
     ]
     if p.names[1:]:
         parts += ["<h2>What each scenario changes</h2>",

@@ -9,6 +9,7 @@ from govsim.compare.core import Comparison, window_phrase
 from govsim.compare.report import format as fmt
 from govsim.compare.report import tables
 from govsim.compare.report.method import costs_note, method_notes, reproduce_lines, title
+from govsim.compare.report.timeline import markdown_section as timeline_section
 from govsim.compare.report.verdict import verdict
 
 
@@ -77,7 +78,8 @@ def render(c: Comparison, figures: dict[str, bytes], out: Path | str = "out/comp
               "Mean over replicates (95% confidence interval).\n",
               _table(tables.outcome_table(c), effects=False) + "\n",
               "## Over time\n",
-              "![Outcomes over time: mean and 95% band](timeseries.png)\n"]
+              "![Outcomes over time: mean and 95% band](timeseries.png)\n",
+              *timeline_section(c)]
     if p.names[1:]:
         lines += ["## What each scenario changes\n",
                   f"Parameters that differ from `{p.baseline.name}`.\n", *_changes(c)]

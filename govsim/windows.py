@@ -1,0 +1,348 @@
+"""Timeline windows and persistence: what a policy did while it ran, and after it ended.
+
+A run with a timeline is split at its changes into windows ("before", one per change,
+"after: ..." once a change has ended). For each window, :func:`window_table` gives the mean
+of an outcome over the window's months, with a 95% t-interval over replicates.
+
+:func:`persistence` measures, for each change that ends, how long compliance takes to come
+back to where it was before the change: the pre-change band is the mean +- 2 standard
+deviations of the monthly (replicate-mean) values over the last 12 months before the change;
+the persistence is the number of months from the end of the change until the value is back
+within the band for 3 consecutive months (fewer at the end of the run), or None when it does
+not return within the run. Used by ``govsim run``, ``govsim compare`` and sweeps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+if TYPE_CHECKING:
+    from govsim.scenario import Scenario
+
+PRE_MONTHS = 12  # the pre-change level is read over the last year before the change
+BAND_SDS = 2.0  # the pre-change band: mean +- 2 standard deviations of the monthly values
+STAY_MONTHS = 3  # back means back for 3 consecutive months, not a single lucky month
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Window:
+    """Months ``first`` to ``last`` (inclusive) between two changes of the timeline."""
+
+    label: str
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class Persistence:
+    """How long an ended change's effect on an outcome outlasted it.
+
+    Attributes:
+        label: the change.
+        start, end: the month the change started, and the month it ended (first month
+            without it).
+        level, low, high: the pre-change mean and band.
+        left: whether the outcome left the band while the change was in force.
+        months: months from ``end`` until back within the band, or None if it did not
+            come back within the run.
+    """
+
+    label: str
+    start: int
+    end: int
+    level: float
+    low: float
+    high: float
+    left: bool
+    months: int | None
+
+    @property
+    def text(self) -> str:
+        """The finding in words."""
+        if not self.left:
+            return "never left its pre-change band"
+        if self.months is None:
+            return "did not return within the run"
+        if self.months == 0:
+            return "back within its pre-change band at once"
+        return f"back within its pre-change band after {self.months} months"
+
+
+def markers(scenario: Scenario) -> list[tuple[int, str]]:
+    """Every change as ``(month, label)``, in month order (one entry per month)."""
+    by_month: dict[int, list[str]] = {}
+    for step in scenario.steps():
+        by_month.setdefault(step.month, []).append(step.label)
+    months = scenario.run.months
+    return [(m, " + ".join(labels)) for m, labels in by_month.items() if m <= months]
+
+
+def windows(scenario: Scenario) -> list[Window]:
+    """The run's months split at its changes ("before", one window per change, "after X"
+    once change X has ended); empty when the scenario has no timeline."""
+    months = scenario.run.months
+    steps = [s for s in scenario.steps() if s.month <= months]
+    if not steps:
+        return []
+    bounds = sorted({s.month for s in steps})
+    out = []
+    if bounds[0] > 1:
+        out.append(Window("before", 1, bounds[0] - 1))
+    for i, month in enumerate(bounds):
+        here = [s for s in steps if s.month == month]
+        labels = " + ".join(s.label for s in here)
+        if all(s.ends for s in here):
+            labels = "after " + " + ".join(scenario.timeline[s.index].label for s in here)
+        last = bounds[i + 1] - 1 if i + 1 < len(bounds) else months
+        out.append(Window(labels, month, last))
+    return out
+
+
+def window_table(runs: pd.DataFrame, scenario: Scenario,
+                 columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """Each window's mean of each column, with a 95% interval over replicates.
+
+    Args:
+        runs: one row per run and month, with ``step`` and (for several runs) ``replicate``.
+        scenario: the scenario that was run (its timeline gives the windows).
+        columns: the outcomes.
+
+    Returns:
+        One row per (window, column): ``window, first, last, column, mean, low, high, n``;
+        ``low``/``high`` are NaN for a single run.
+    """
+    rows = []
+    runs = runs.reset_index(drop=True)
+    replicate = runs["replicate"] if "replicate" in runs else pd.Series(0, index=runs.index)
+    for w in windows(scenario):
+        inside = (runs["step"] >= w.first) & (runs["step"] <= w.last)
+        for column in columns:
+            per_run = runs.loc[inside, column].groupby(replicate[inside]).mean()
+            mean, low, high, n = _mean_interval(per_run.to_numpy(dtype=float))
+            rows.append({"window": w.label, "first": w.first, "last": w.last,
+                         "column": column, "mean": mean, "low": low, "high": high, "n": n})
+    return pd.DataFrame(rows, columns=["window", "first", "last", "column", "mean", "low",
+                                       "high", "n"])
+
+
+def endings(scenario: Scenario) -> list[tuple[str, int, int]]:
+    """Changes that end within the run, as ``(label, start month, end month)``: a change
+    with a ``length``, or a change whose fields a later change sets back to their values
+    before it."""
+    months = scenario.run.months
+    steps = scenario.steps()
+    out = []
+    for step in steps:
+        if step.ends:
+            change = scenario.timeline[step.index]
+            if step.month <= months:
+                out.append((change.label, change.month, step.month))
+            continue
+        later = [s for s in steps if s.month > step.month and not s.ends
+                 and set(step.values) <= set(s.values)]
+        before = scenario.at(step.month - 1).flat() if step.month > 1 else scenario.flat()
+        for s in later:
+            if all(s.values[k] == before[k] for k in step.values):
+                if s.month <= months:
+                    out.append((step.label, step.month, s.month))
+                break
+    return out
+
+
+def persistence(runs: pd.DataFrame, scenario: Scenario,
+                column: str = "compliance_rate") -> list[Persistence]:
+    """For each change that ends, how long ``column`` takes to return to its pre-change
+    band (see the module's description). Changes starting in month 1 have no pre-change
+    level and are left out."""
+    series = runs.groupby("step")[column].mean().sort_index()
+    out = []
+    for label, start, end in endings(scenario):
+        pre = series.loc[max(1, start - PRE_MONTHS): start - 1].dropna()
+        if pre.empty:
+            continue
+        level = float(pre.mean())
+        spread = BAND_SDS * float(pre.std(ddof=1)) if len(pre) > 1 else 0.0
+        low, high = level - spread, level + spread
+        inside = (series >= low) & (series <= high)
+        during = inside.loc[start: end - 1]
+        left = bool((~during).any())
+        out.append(Persistence(label, start, end, level, low, high, left,
+                               _months_to_return(inside.loc[end:])))
+    return out
+
+
+def persistence_months(timeseries: pd.DataFrame, scenario: Scenario,
+                       column: str = "compliance_rate") -> float:
+    """One run's persistence of its first ending change, as a number for sweeps: the
+    months to return, NaN when it did not return, 0 when it never left the band, NaN when
+    no change ends."""
+    found = persistence(timeseries, scenario, column)
+    if not found:
+        return math.nan
+    first = found[0]
+    if not first.left:
+        return 0.0
+    return math.nan if first.months is None else float(first.months)
+
+
+def draw_markers(ax, scenario: Scenario, labels: bool = True, color: str = "0.35") -> None:
+    """A dashed vertical line (and its label, at the top) at every change of the timeline.
+
+    The line sits half a month before the change's month, between the last month without
+    the change and the first with it.
+    """
+    for month, label in markers(scenario):
+        ax.axvline(month - 0.5, color=color, linestyle="--", linewidth=0.9, zorder=1)
+        if labels:
+            ax.annotate(_short(label), xy=(month - 0.5, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(2, -2), textcoords="offset points", rotation=90, va="top",
+                        ha="left", fontsize=7, color="0.25")
+
+
+def _short(label: str, width: int = 28) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def _months_to_return(inside: pd.Series) -> int | None:
+    values = inside.to_numpy(dtype=bool)
+    for i in range(len(values)):
+        if values[i: i + STAY_MONTHS].all():
+            return i
+    return None
+
+
+def _mean_interval(x: np.ndarray) -> tuple[float, float, float, int]:
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    mean = float(x.mean())
+    if n < 2:
+        return mean, math.nan, math.nan, n
+    half = float(sps.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return mean, mean - half, mean + half, n
+
+
+#: Outcomes shown in the phase tables: (column, label, format).
+PHASE_OUTCOMES = (
+    ("compliance_rate", "Businesses complying", "{:.1%}"),
+    ("unsafe_share", "True unsafe share", "{:.2%}"),
+    ("illness_cases", "Illness cases / month", "{:,.0f}"),
+    ("false_pass_rate", "False reports", "{:.1%}"),
+    ("public_trust", "Public trust", "{:.2f}"),
+    ("budget_spent", "Budget spent (yuan/month)", "{:,.0f}"),
+)
+
+
+def phase_rows(runs: pd.DataFrame, scenario: Scenario) -> list[list[str]]:
+    """The phase table as text cells: a header row, then one row per outcome with each
+    window's mean (and its interval when there are replicates)."""
+    table = window_table(runs, scenario, [c for c, _, _ in PHASE_OUTCOMES])
+    wins = windows(scenario)
+    header = ["outcome"] + [f"{w.label} (months {w.first}-{w.last})" for w in wins]
+    rows = [header]
+    for column, label, fmt in PHASE_OUTCOMES:
+        cells = [label]
+        for w in wins:
+            r = table[(table.window == w.label) & (table["first"] == w.first)
+                      & (table.column == column)].iloc[0]
+            cell = _fmt(fmt, r["mean"])
+            if not math.isnan(r["low"]):
+                cell += f" [{_fmt(fmt, r['low'])}, {_fmt(fmt, r['high'])}]"
+            cells.append(cell)
+        rows.append(cells)
+    return rows
+
+
+def persistence_lines(runs: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """Persistence of compliance after each change that ends, one sentence each."""
+    found = persistence(runs, scenario)
+    if not found:
+        return ["Persistence: no change ends within the run, so none is measured."]
+    return [f"Persistence after {p.label} (months {p.start}-{p.end - 1}): compliance "
+            f"{p.text} (pre-change level {p.level:.1%}, band {p.low:.1%} to {p.high:.1%})"
+            for p in found]
+
+
+def phase_text(runs: pd.DataFrame, scenario: Scenario) -> str:
+    """The phase table and the persistence, as aligned text for the terminal."""
+    rows = phase_rows(runs, scenario)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["Phases of the timeline (mean over each window):"]
+    for r in rows:
+        lines.append("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                                      for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+    return "\n".join(lines + persistence_lines(runs, scenario))
+
+
+def summary(runs: pd.DataFrame, scenario: Scenario) -> dict:
+    """Windows and persistence as plain data (for summary.json)."""
+    table = window_table(runs, scenario, [c for c, _, _ in PHASE_OUTCOMES])
+    return {
+        "changes": [{"month": m, "label": label} for m, label in markers(scenario)],
+        "windows": [{k: (None if isinstance(v, float) and math.isnan(v) else v)
+                     for k, v in row.items()} for row in table.to_dict("records")],
+        "persistence": [{"change": p.label, "start": p.start, "end": p.end,
+                         "level": p.level, "band": [p.low, p.high], "left_band": p.left,
+                         "months_to_return": p.months, "finding": p.text}
+                        for p in persistence(runs, scenario)],
+    }
+
+
+def _fmt(fmt: str, x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
+
+
+#: Figures :func:`timeline_model` adds to govsim's own, for sweeps of timelines.
+SWEEP_OUTPUTS = ("compliance_before", "compliance_during", "compliance_after",
+                 "persistence_months", "returned")
+
+
+def timeline_model(params: dict, seed: int, base: Scenario | None, series: bool):
+    """A sweep model (``model = "govsim.windows:timeline_model"``): govsim's run, plus, for
+    the first change of the timeline that ends, compliance before it (12 months), during it
+    and after it, and its persistence (``persistence_months``: NaN when compliance did not
+    return within the run; ``returned``: 1 when it did or never left its band, else 0; both
+    NaN when no change ends). With ``outputs = "series"`` it returns the monthly series.
+    """
+    from govsim.sweep.models import govsim_model
+
+    scenario = base.with_overrides(params, source="sweep run") if params else base
+    ts = govsim_model({}, seed, scenario, True)
+    if series:
+        return ts
+    out = dict(_summary_of(ts))
+    found = persistence(ts, scenario)
+    out.update(dict.fromkeys(SWEEP_OUTPUTS, math.nan))
+    if found:
+        p = found[0]
+        c = ts.set_index("step")["compliance_rate"]
+        out["compliance_before"] = p.level
+        out["compliance_during"] = float(c.loc[p.start: p.end - 1].mean())
+        out["compliance_after"] = float(c.loc[p.end:].mean())
+        out["persistence_months"] = persistence_months(ts, scenario)
+        out["returned"] = float(not p.left or p.months is not None)
+    return out
+
+
+def _summary_of(ts: pd.DataFrame) -> dict:
+    from govsim.run import summarize
+
+    return summarize(ts)
+
+
+def _outputs() -> tuple[str, ...]:
+    from govsim.sweep.models import GOVSIM_OUTPUTS
+
+    return GOVSIM_OUTPUTS + SWEEP_OUTPUTS
+
+
+timeline_model.parameters = None
+timeline_model.outputs = _outputs()

@@ -1,0 +1,242 @@
+"""Policy timelines: dated changes in scenario files, the CLI and the model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_cli import govsim as cli
+
+import govsim
+from govsim.model import GovernanceModel
+from govsim.phases.procurement import rescale_quotas
+from govsim.scenario import ScenarioError
+
+
+@pytest.fixture
+def tiny(baseline) -> govsim.Scenario:
+    return baseline.with_overrides({"consumers.count": 2_000, "businesses.count": 300,
+                                    "run.months": 24})
+
+
+def crackdown(month: int, **extra) -> dict:
+    return {"timeline": [{"month": month, "note": "crackdown",
+                          "set": {"law.enforcement_probability": 0.95,
+                                  "law.business_fine_yuan": 150_000.0}, **extra}]}
+
+
+def test_a_change_at_month_m_leaves_earlier_months_identical(tiny):
+    plain = govsim.run(tiny, seed=4).timeseries
+    changed = govsim.run(tiny.with_overrides(crackdown(10)), seed=4).timeseries
+    pd.testing.assert_frame_equal(plain[plain.step < 10], changed[changed.step < 10])
+    assert not plain[plain.step >= 10].equals(changed[changed.step >= 10])
+
+
+def test_the_change_is_in_force_from_its_month_and_logged(tiny):
+    model = GovernanceModel(tiny.with_overrides(crackdown(10)), seed=1)
+    for _ in range(9):
+        model.step()
+    assert model.params.law.enforcement_probability == 0.5
+    model.step()
+    assert model.params.law.enforcement_probability == 0.95
+    texts = [t for m, t in model.events if m == 10]
+    assert "enforcement probability 50% -> 95%; business fine yuan 50,000 -> 150,000 " \
+           "(crackdown)" in texts
+
+
+def test_a_change_with_a_length_is_undone_after_it(tiny):
+    model = GovernanceModel(tiny.with_overrides(crackdown(5, length=6)), seed=1)
+    seen = []
+    for _ in range(14):
+        model.step()
+        seen.append(model.params.law.enforcement_probability)
+    assert seen[3] == 0.5 and seen[4] == 0.95 and seen[9] == 0.95 and seen[10] == 0.5
+    assert any("(end of crackdown)" in t for m, t in model.events if m == 11)
+
+
+def test_a_budget_change_gives_the_numbers_of_the_old_budget_shock(tiny):
+    # The old mechanism, reproduced here: at the end of month m-1 the budget was multiplied
+    # and running contracts rescaled. The timeline change applies at the start of month m.
+    month, factor = 9, 0.4
+    old = GovernanceModel(tiny, seed=7)
+    for _ in range(tiny.run.months):
+        old.step()
+        if old.steps == month - 1:
+            old.regulator.annual_budget_yuan *= factor
+            rescale_quotas(old)
+    new_budget = tiny.budget.annual_yuan * factor
+    scenario = tiny.with_overrides({"timeline": [{"month": month, "note": "budget cut",
+                                                  "set": {"budget.annual_yuan": new_budget}}]})
+    new = govsim.run(scenario, seed=7).timeseries
+    old_frame = old.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    for column in ("compliance_rate", "budget_spent", "batches_tested", "illness_cases",
+                   "annual_budget_yuan", "false_pass_rate"):
+        np.testing.assert_array_equal(old_frame[column].to_numpy(), new[column].to_numpy(),
+                                      err_msg=column)
+    assert new.loc[new.step >= month, "budget_spent"].mean() < \
+        0.6 * new.loc[new.step < month, "budget_spent"].mean()
+
+
+def test_timeline_fields_can_be_nested_or_dotted(tiny):
+    nested = tiny.with_overrides({"timeline": [
+        {"month": 3, "set": {"law": {"enforcement_probability": 0.9}}}]})
+    assert nested.timeline[0].set == {"law.enforcement_probability": 0.9}
+    assert nested.at(2).law.enforcement_probability == 0.5
+    assert nested.at(3).law.enforcement_probability == 0.9
+
+
+def test_sweeps_vary_named_changes_by_dotted_names(tiny):
+    named = tiny.with_overrides(crackdown(5, length=6, name="crackdown"))
+    moved = named.with_overrides({"timeline.crackdown.month": 8,
+                                  "timeline.crackdown.length": 12,
+                                  "timeline.crackdown.set.law.enforcement_probability": 0.7})
+    steps = moved.steps()
+    assert [(s.month, s.values["law.enforcement_probability"]) for s in steps] == \
+        [(8, 0.7), (20, 0.5)]
+    with pytest.raises(ScenarioError, match="no change named 'purge'"):
+        named.with_overrides({"timeline.purge.month": 3})
+    with pytest.raises(ScenarioError, match="length 30 ends at month 35"):
+        named.with_overrides({"timeline.crackdown.length": 30})
+
+
+@pytest.mark.parametrize("at, expected", [
+    ("30:law.enforcement_probability=0.9", "month 30 is after the run's last month (24)"),
+    ("5:consumers.count=500", "consumers.count cannot change within a run"),
+    ("5:participation.network=random", "participation.network cannot change within a run"),
+    ("5:market.n_agencies=8", "market.n_agencies cannot change within a run"),
+    ("5:law.enforcement_probability=1.5", "law.enforcement_probability = 1.5 is not allowed"),
+    ("5:law.enforcment_probability=0.9", "law.enforcment_probability is not a known field"),
+    ("5:law.business_fine_yuan=lots", "law.business_fine_yuan = 'lots' is not allowed"),
+    ("x:law.business_fine_yuan=1", "expected MONTH:FIELD=VALUE"),
+])
+def test_bad_timeline_changes_from_the_command_line_exit_2(tmp_path, at, expected):
+    done = cli("run", "baseline", "--months", "24", "--set", "consumers.count=500",
+               "--at", at, "--out", str(tmp_path / "o"))
+    assert done.returncode == 2
+    assert expected in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("table, expected", [
+    ('month = 0\nset = { "law.enforcement_probability" = 0.9 }',
+     "timeline[0].month = 0 is not allowed"),
+    ('month = 3\nset = { "businesses.initial_compliance" = 0.9 }',
+     "businesses.initial_compliance cannot change within a run"),
+    ('month = 3\nset = { "law.enforcement_probability" = 0.9 }\nwhen = 4',
+     "timeline[0].when is not a known field; allowed in [timeline]: month, set"),
+    ('month = 3\nset = { "law.enforcement_probability" = 0.9 }\nlength = 30',
+     "length 30 ends at month 33"),
+])
+def test_bad_timeline_in_a_file_exits_2_naming_the_file(tmp_path, table, expected):
+    path = tmp_path / "bad.toml"
+    path.write_text(f"[run]\nmonths = 12\n[consumers]\ncount = 500\n\n[[timeline]]\n{table}\n")
+    done = cli("run", str(path), "--out", str(tmp_path / "o"))
+    assert done.returncode == 2, done.stderr
+    assert str(path) in done.stderr and expected in done.stderr, done.stderr
+
+
+def test_old_budget_shock_fields_say_what_replaced_them(tmp_path):
+    path = tmp_path / "old.toml"
+    path.write_text("[budget]\nshock_month = 13\nshock_factor = 0.5\n")
+    done = cli("run", str(path))
+    assert done.returncode == 2
+    assert "budget.shock_month: the budget shock is now a timeline change" in done.stderr
+
+
+def test_run_with_at_applies_the_change_and_records_it(tmp_path):
+    out = tmp_path / "o"
+    done = cli("run", "baseline", "--months", "12", "--seed", "2", "--set",
+               "consumers.count=1000", "--at", "6:law.enforcement_probability=0.9",
+               "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    events = json.loads((out / "summary.json").read_text())["events"]
+    assert "month 6: enforcement probability 50% -> 90% (--at)" in events
+
+
+def _write_small(tmp_path, name: str, body: str):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'name = "{name}"\n[run]\nmonths = 24\n[consumers]\ncount = 1000\n'
+                    f"[businesses]\ncount = 300\n{body}")
+    return str(path)
+
+
+def test_compare_report_marks_the_changes_and_shows_phases_and_persistence(tmp_path):
+    from govsim import compare
+    from govsim.compare.report import render
+
+    base = _write_small(tmp_path, "base", "")
+    crack = _write_small(tmp_path, "crack", '[[timeline]]\nmonth = 7\nlength = 8\n'
+                         'note = "short crackdown"\n'
+                         'set = { "law.enforcement_probability" = 1.0, '
+                         '"law.business_fine_yuan" = 200000.0 }\n')
+    c = compare.compare(compare.plan([crack], baseline=base, replicates=2))
+    files = render(c, tmp_path / "report")
+    md, html = files["report.md"], files["report.html"]
+    assert files["timeline.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    for text in (md, html):
+        assert "Policy timelines" in text
+        assert "month 7: short crackdown" in text and "month 15: end of short crackdown" in text
+        assert "before (months 1-6)" in text and "short crackdown (months 7-14)" in text
+        assert "after short crackdown (months 15-24)" in text
+        assert "Persistence after short crackdown (months 7-14): compliance" in text
+
+
+def test_markers_sit_between_the_last_month_without_and_the_first_with_a_change(tiny):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from govsim.windows import draw_markers
+
+    fig, ax = plt.subplots()
+    draw_markers(ax, tiny.with_overrides(crackdown(10, length=6)))
+    xs = sorted(line.get_xdata()[0] for line in ax.get_lines())
+    labels = [t.get_text() for t in ax.texts]
+    plt.close(fig)
+    assert xs == [9.5, 15.5] and labels == ["crackdown", "end of crackdown"]
+
+
+def test_persistence_counts_months_until_back_in_the_pre_change_band(tiny):
+    from govsim.windows import persistence
+
+    scenario = tiny.with_overrides(crackdown(7, length=6))  # months 7-12, ends at 13
+    level = [0.80, 0.81, 0.79, 0.80, 0.81, 0.79]
+    during = [0.85, 0.88, 0.90, 0.91, 0.92, 0.93]
+    after = [0.90, 0.86, 0.84, 0.80, 0.81, 0.80, 0.79, 0.80, 0.81, 0.80, 0.80, 0.80]
+    runs = pd.DataFrame({"step": range(1, 25), "compliance_rate": level + during + after})
+    (found,) = persistence(runs, scenario)
+    assert (found.start, found.end, found.left, found.months) == (7, 13, True, 3)
+    stuck = runs.assign(compliance_rate=level + during + [0.9] * 12)
+    assert persistence(stuck, scenario)[0].text == "did not return within the run"
+
+
+def test_experiments_vary_named_timeline_changes_and_refuse_unknown_ones():
+    from govsim.sweep.experiment import (
+        ExperimentError,
+        experiment_from_dict,
+        load_experiment,
+        prepare,
+        resolve_experiment,
+    )
+
+    bundled = prepare(load_experiment(resolve_experiment("crackdown_persistence")))
+    assert "timeline.crackdown.length" in bundled.names
+    data = {"scenario": "crackdown_then_relax", "design": "grid", "name": "x",
+            "parameters": {"timeline.purge.length": {"levels": [6, 12]}}}
+    with pytest.raises(ExperimentError, match="timeline.purge.length"):
+        prepare(experiment_from_dict(data))
+    data["parameters"] = {"timeline.crackdown.length": {"levels": [6, 80]}}
+    with pytest.raises(ExperimentError, match="length 80 ends at month 93"):
+        prepare(experiment_from_dict(data))
+
+
+def test_the_timeline_sweep_model_reports_persistence(tiny):
+    from govsim.windows import SWEEP_OUTPUTS, timeline_model
+
+    base = tiny.with_overrides(crackdown(5, length=6, name="crackdown"))
+    out = timeline_model({"timeline.crackdown.length": 8}, 3, base, False)
+    assert set(SWEEP_OUTPUTS) <= set(out) and out["returned"] in (0.0, 1.0)
+    assert out["compliance_during"] > out["compliance_before"]
