@@ -25,7 +25,7 @@ from mesa.visualization.utils import update_counter
 
 from govsim import live
 from govsim.model import GovernanceModel
-from govsim.scenario import Scenario, bundled_scenarios, resolve
+from govsim.scenario import Scenario, ScenarioError, bundled_scenarios, resolve
 
 #: ``govsim viz`` passes the scenario to start with (a bundled name or a file) in this variable.
 SCENARIO_ENV = "GOVSIM_VIZ_SCENARIO"
@@ -124,9 +124,19 @@ def scenario_choices() -> dict[str, Path]:
 
 
 def load_scenario(name: str) -> Scenario:
-    """A scenario by picker name (falling back to a bundled name or a file path)."""
-    path = scenario_choices().get(name) or resolve(name)
-    return Scenario.load(path)
+    """A scenario the picker offers, by its picker name.
+
+    A page can send any text as the picker's value, so nothing else is looked up: the server
+    never reads a file a page names.
+
+    Raises:
+        ScenarioError: ``name`` is not one of :func:`scenario_choices`.
+    """
+    choices = scenario_choices()
+    if not isinstance(name, str) or name not in choices:
+        raise ScenarioError(f"{str(name)[:80]!r} is not one of the scenarios offered here "
+                            f"({', '.join(choices)})")
+    return Scenario.load(choices[name])
 
 
 def parse_seed(seed: int | str | None) -> int:
@@ -406,12 +416,18 @@ def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
 def ScenarioPicker(choices: list[str], model: solara.Reactive):
     """The scenario picker: choosing one starts it at once, with its own lever values."""
     current = model.value.scenario_name
+    refused, set_refused = solara.use_state("")
 
     def pick(name: str) -> None:
+        if name not in choices:  # only a crafted page sends anything else
+            set_refused(f"Refused: {str(name)[:80]!r} is not one of the scenarios offered.")
+            return
         picked.value = (name, model.value.seed_value)  # Layout then starts the page afresh
 
     with solara.Card("Scenario"):
         solara.Select("Scenario", values=choices, value=current, on_value=pick)
+        if refused:
+            solara.Error(refused, classes=["govsim-refused"])
         description = load_scenario(current).description
         if description:
             solara.Text(description, style={"font-size": "12px", "opacity": "0.8"})

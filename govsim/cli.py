@@ -7,9 +7,12 @@ Every subcommand's work lives in its own module; a :class:`~govsim.scenario.Scen
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
+import signal
 import sys
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -66,14 +69,26 @@ def _add_run(sub) -> None:
 
 def cmd_run(args) -> int:
     # imported here so that `govsim --help` and bad input answer without loading the model
+    from govsim import folders, sizing
     from govsim.output import run_with_progress, summary_table, write_run
 
     scenario = load_scenario(args.scenario, args.set, args.months)
+    check_seed(args.seed)
+    target = folders.claim(args.out or Path("out") / scenario.name, "run")
+    sizing.check_runs([scenario], runs=1, workers=1, yes=True, command="run")
     result = run_with_progress(scenario, args.seed)
-    files = write_run(result, args.out or Path("out") / scenario.name)
+    with folders.staged(target) as tmp:
+        files = write_run(result, tmp)
+    files = [target.path / Path(f).name for f in files]
     print(summary_table(result))
     print(f"\nwrote {', '.join(str(f) for f in files)}")
     return 0
+
+
+def check_seed(seed: int, flag: str = "--seed") -> None:
+    """Refuse a seed numpy cannot use, before any work."""
+    if seed < 0:
+        raise ScenarioError(f"{flag} {seed}: a seed is a whole number >= 0")
 
 
 def _add_scenarios(sub) -> None:
@@ -114,7 +129,13 @@ def _add_compare(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     p.add_argument("--out", type=Path, default=Path("out/compare"),
                    help="report folder (default out/compare/)")
+    _add_yes(p)
     p.set_defaults(handler=cmd_compare)
+
+
+def _add_yes(p) -> None:
+    p.add_argument("--yes", action="store_true",
+                   help="confirm work of more than 10,000 runs (see README, Limits)")
 
 
 def cmd_compare(args) -> int:
@@ -145,6 +166,7 @@ def _add_sweep(sub) -> None:
     p.add_argument("--chunk-size", type=int, metavar="RUNS",
                    help="runs sent to a worker and written at once (default: large chunks "
                         "first, single runs at the end, at most 100)")
+    _add_yes(p)
     p.set_defaults(handler=cmd_sweep)
 
 
@@ -182,6 +204,9 @@ def _add_viz(sub) -> None:
 def cmd_viz(args) -> int:
     from govsim.viz import serve
 
+    if not 1 <= args.port <= 65535:
+        raise ScenarioError(f"--port {args.port}: a port is a whole number from 1 to 65535")
+
     return serve(args)
 
 
@@ -197,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = _terminate_as_exit()
     try:
         return args.handler(args)
     except ScenarioError as exc:
@@ -205,10 +231,49 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("govsim: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("govsim: out of memory; nothing was written. Try fewer consumers "
+              "(consumers.count), a lower participation.degree or fewer --workers "
+              "(see README, Limits)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RecursionError:
+        print("govsim: the input is nested too deeply to read", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        print(f"govsim: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except BrokenPipeError:
         # the reader went away (e.g. `govsim scenarios | head`): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a failed read or write: what, where, and that old output is intact."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == errno.ENOSPC:
+        what = "no space left on the disk"
+    return (f"{where}{what}; nothing was half-written: any earlier output there is left as "
+            "it was")
+
+
+def _terminate_as_exit():
+    """Make SIGTERM (``kill``) unwind like Ctrl-C, so temporary folders, locks and worker
+    processes are cleaned up on the way out. Returns the previous handler (None if this is
+    not the main thread, where handlers cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 if __name__ == "__main__":

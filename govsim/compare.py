@@ -295,7 +295,11 @@ def _execute(scenarios: Sequence[Scenario], tasks: list[tuple[int, int, int]], w
         return
     # "spawn" everywhere (mesa sets it on import anyway): no forked copies of threads or state
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context)
+    # the sweep's watchdog: a worker whose parent is killed exits instead of running on
+    from govsim.sweep.worker import init_worker
+
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
+                               initializer=init_worker, initargs=(os.getpid(),))
     try:
         with _workers_ignore_interrupts():
             pending = {pool.submit(run_chunk, *payload) for payload in payloads}
@@ -523,32 +527,28 @@ def main(args) -> int:
     Raises:
         ScenarioError: a bad scenario or argument, before any run and any file.
     """
+    from govsim import folders, sizing
     from govsim.report import write_report
     from govsim.report.text import text_table
 
+    if args.replicates > sizing.LARGE_RUNS and not getattr(args, "yes", False):
+        # refused before plan(): drawing a billion seeds would take the memory itself
+        raise sizing.SizeError(f"--replicates {args.replicates:,}: more than "
+                               f"{sizing.LARGE_RUNS:,} runs, so add --yes to confirm")
     p = plan(args.scenarios, baseline=args.baseline, replicates=args.replicates,
              months=args.months, seed=args.seed)
-    _check_out(Path(args.out))
-    workers = args.workers if args.workers is not None else default_workers()
-    if workers < 1:
-        raise ScenarioError(f"--workers {workers}: at least 1 is needed")
+    target = folders.claim(Path(args.out), "compare")
+    workers = sizing.cap_workers(args.workers if args.workers is not None
+                                 else default_workers())
+    sizing.check_runs(p.scenarios, p.n_runs, workers, getattr(args, "yes", False), "compare")
     print(f"govsim compare: {len(p.scenarios)} scenarios x {p.replicates} replicates = "
           f"{p.n_runs} runs on {workers} process{'es' if workers > 1 else ''} "
           f"(master seed {p.master_seed})", file=sys.stderr)
     result = compare(p, workers=workers, progress=True)
-    files = write_report(result, Path(args.out))
+    with folders.staged(target) as tmp:  # the old report stays whole until the new one is
+        written = write_report(result, tmp)
+    files = {key: target.path / path.relative_to(tmp) for key, path in written.items()}
     print(text_table(result))
     print(f"\n{p.n_runs} runs in {result.elapsed:.0f} s. Report: {files['html']}")
     print(f"(also {files['md']}, data in {files['runs']} and {files['summary']})")
     return 0
-
-
-def _check_out(out: Path) -> None:
-    # Found before the runs rather than after minutes of them.
-    for parent in (out, *out.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                raise ScenarioError(f"--out {out}: {parent} is a file, not a folder")
-            if not os.access(parent, os.W_OK):
-                raise ScenarioError(f"--out {out}: {parent} is not writable")
-            return

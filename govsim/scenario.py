@@ -14,14 +14,38 @@ Example:
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SECTORS = ("catering", "retail", "producer")
+
+#: What a scenario or experiment name may be: it names output folders and files, so it is
+#: an identifier (no "/", "..", spaces or a leading dot), never a path.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+NAME_RULE = ("1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit "
+             "(it names output folders, so it cannot be a path)")
+
+
+def check_name(value: str) -> str:
+    """``value`` if it is a valid name (see :data:`NAME_PATTERN`).
+
+    Raises:
+        ValueError: with :data:`NAME_RULE`.
+    """
+    if not re.fullmatch(NAME_PATTERN, value):
+        raise ValueError(f"a name is {NAME_RULE}")
+    return value
+
+
+def name_from_stem(stem: str) -> str:
+    """A valid name made from a file name: other characters become ``_``."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip("._-")[:64]
+    return name or "scenario"
 
 
 class ScenarioError(ValueError):
@@ -263,6 +287,11 @@ class Scenario(BaseModel):
     procurement: Procurement = Field(default_factory=Procurement)
     run: RunSettings = Field(default_factory=RunSettings)
 
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return check_name(value)
+
     @model_validator(mode="after")
     def _check_consistency(self) -> Scenario:
         total = sum(self.businesses.sector_mix.as_tuple())
@@ -293,7 +322,10 @@ class Scenario(BaseModel):
             raise ScenarioError(f"{path}: cannot read the file ({exc})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
-        data.setdefault("name", path.stem)
+        except RecursionError:
+            raise ScenarioError(f"{path}: not a scenario (its tables or arrays are nested too "
+                                "deeply to read)") from None
+        data.setdefault("name", name_from_stem(path.stem))
         return cls.from_dict(data, source=str(path))
 
     @classmethod
@@ -436,8 +468,9 @@ def _constraint_text(loc: tuple, err: dict) -> str:
             break
         field = fields[part]
         model = field.annotation
+    msg = err["msg"].removeprefix("Value error, ")
     if field is None:
-        return err["msg"]
+        return msg
     bounds = []
     for meta in field.metadata:
         for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
@@ -447,7 +480,7 @@ def _constraint_text(loc: tuple, err: dict) -> str:
     allowed += f" {' and '.join(bounds)}" if bounds else ""
     if field.description:
         allowed += f" ({field.description})"
-    return f"{err['msg']}; {allowed}"
+    return f"{msg}; {allowed}"
 
 
 def _type_text(annotation: Any) -> str:

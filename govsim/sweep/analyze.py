@@ -68,9 +68,29 @@ class Analysis:
 def analyze(directory: str | Path) -> Analysis:
     """Analyse the sweep in ``directory`` and write the results beside its data.
 
+    The analysis is written into a temporary folder and swapped in whole at the end
+    (:func:`govsim.folders.staged`), so a failure or a full disk leaves the previous one.
+
     Raises:
         ExperimentError: the folder is not a sweep folder, or no run has finished.
+        FolderError: the folder cannot be written.
     """
+    from govsim import folders
+
+    root = Path(directory)
+    read_manifest(root)  # "not a sweep folder" before any other complaint
+    target = root / ANALYSIS
+    # an analysis folder inside a sweep folder is govsim's even without a marker (older ones)
+    folders.claim(target, "analysis", flag="analyze", legacy=lambda path: True)
+    with folders.staged(target, "analysis") as tmp:
+        result = _analyze(root, tmp)
+    result.directory = target
+    result.files = [target / path.relative_to(tmp) for path in result.files]
+    return result
+
+
+def _analyze(directory: str | Path, out: Path) -> Analysis:
+    """Analyse the sweep in ``directory``, writing into the (empty) folder ``out``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -86,8 +106,6 @@ def analyze(directory: str | Path) -> Analysis:
     if ok.empty:
         raise ExperimentError(f"{root}: no finished run to analyse "
                               f"({counts['failed']} failed, {counts['missing']} not run yet)")
-    out = root / ANALYSIS
-    _clear(out)
     result = Analysis(out, counts=counts)
     points = _point_means(design, ok, names, outcomes)
     result.files.append(_write_csv(points, out / "point_means.csv"))
@@ -570,11 +588,3 @@ def _write_csv(frame: pd.DataFrame, path: Path, index: bool | None = None) -> Pa
         frame.to_csv(tmp, index=index if index is not None else frame.index.name is not None,
                      float_format="%.6g")
     return path
-
-
-def _clear(out: Path) -> None:
-    """Remove a previous analysis (so no stale plot survives a re-analysis)."""
-    out.mkdir(parents=True, exist_ok=True)
-    for pattern in ("*.png", "*.csv", "analysis.md"):
-        for path in out.glob(pattern):
-            path.unlink()
