@@ -24,8 +24,11 @@ from mesa.visualization import solara_viz as _mesa_solara_viz
 from mesa.visualization.utils import update_counter
 
 from govsim import live
+from govsim.mesa_patches import release_models
 from govsim.model import GovernanceModel
 from govsim.scenario import Scenario, ScenarioError, bundled_scenarios, resolve
+
+release_models()  # a Reset or a closed page must not keep its old model alive
 
 #: ``govsim viz`` passes the scenario to start with (a bundled name or a file) in this variable.
 SCENARIO_ENV = "GOVSIM_VIZ_SCENARIO"
@@ -193,6 +196,39 @@ class LiveModel(GovernanceModel):
         self.seed_value = parse_seed(seed)
         super().__init__(base, seed=self.seed_value)
         self.view = live.ViewSample.draw(self, self.seed_value)
+        self._session = _current_session()
+
+    def step(self) -> None:
+        """One month, unless the page that plays this model is gone.
+
+        Mesa's play loop steps the model in a thread for as long as it is ``running``, and
+        Solara keeps a disconnected session for reconnection (``SOLARA_KERNEL_CULL_TIMEOUT``),
+        so a closed tab would keep a model playing for nobody. When no page of the session
+        is connected the model stops instead (the page shows it paused if it comes back).
+        """
+        if self._session is not None and not _has_page(self._session):
+            self.running = False
+            return
+        super().step()
+
+
+def _current_session():
+    """The Solara session (virtual kernel) building this model, or None outside a server."""
+    try:
+        from solara.server import kernel_context
+
+        return kernel_context.get_current_context()
+    except Exception:  # no server, or no session in this thread: nothing to watch
+        return None
+
+
+def _has_page(session) -> bool:
+    """Whether a browser page of ``session`` is still connected."""
+    from solara.server.kernel_context import PageStatus
+
+    if session.closed_event.is_set():
+        return False
+    return PageStatus.CONNECTED in list(session.page_status.values())
 
 
 def model_params(scenario: Scenario, scenario_name: str, seed: int) -> dict:

@@ -69,13 +69,15 @@ def _add_run(sub) -> None:
 
 def cmd_run(args) -> int:
     # imported here so that `govsim --help` and bad input answer without loading the model
-    from govsim import folders, sizing
+    from govsim import folders, sanity, sizing
     from govsim.output import run_with_progress, summary_table, write_run
 
     scenario = load_scenario(args.scenario, args.set, args.months)
     check_seed(args.seed)
     target = folders.claim(args.out or Path("out") / scenario.name, "run")
     sizing.check_runs([scenario], runs=1, workers=1, yes=True, command="run")
+    for warning in sanity.warnings_for(scenario):
+        print(f"govsim: warning: {warning}", file=sys.stderr)
     result = run_with_progress(scenario, args.seed)
     with folders.staged(target) as tmp:
         files = write_run(result, tmp)

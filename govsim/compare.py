@@ -527,7 +527,7 @@ def main(args) -> int:
     Raises:
         ScenarioError: a bad scenario or argument, before any run and any file.
     """
-    from govsim import folders, sizing
+    from govsim import folders, sanity, sizing
     from govsim.report import write_report
     from govsim.report.text import text_table
 
@@ -538,6 +538,9 @@ def main(args) -> int:
     p = plan(args.scenarios, baseline=args.baseline, replicates=args.replicates,
              months=args.months, seed=args.seed)
     target = folders.claim(Path(args.out), "compare")
+    for scenario in p.scenarios:
+        for warning in sanity.warnings_for(scenario):
+            print(f"govsim: warning: {scenario.name}: {warning}", file=sys.stderr)
     workers = sizing.cap_workers(args.workers if args.workers is not None
                                  else default_workers())
     sizing.check_runs(p.scenarios, p.n_runs, workers, getattr(args, "yes", False), "compare")

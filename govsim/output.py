@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from govsim.run import RunResult, run
+from govsim.sanity import no_testing_note
 from govsim.scenario import Scenario
 
 #: Headline figures as (column, label, format) for tables.
@@ -85,6 +86,9 @@ def write_run(result: RunResult, out: Path) -> list[Path]:
     summary = {"scenario": result.scenario.name, "seed": result.seed,
                "months": result.scenario.run.months, "summary": result.summary,
                "events": [f"month {m}: {t}" for m, t in result.events]}
+    note = no_testing_note(result.timeseries)
+    if note:
+        summary["note"] = note
     files.append(write_text(out / "summary.json", json.dumps(summary, indent=2)))
     files.append(plot_outcomes(result, out / "outcomes.png"))
     return files
@@ -142,4 +146,7 @@ def summary_table(result: RunResult) -> str:
     width = max(len(label) for _, label, _ in HEADLINES)
     for key, label, fmt in HEADLINES:
         lines.append(f"  {label:<{width}}  {fmt.format(s[key]):>12}")
+    note = no_testing_note(result.timeseries)
+    if note:
+        lines.append(f"  Note: {note}")
     return "\n".join(lines)

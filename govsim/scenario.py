@@ -149,7 +149,7 @@ class Market(_Section):
     capacity_batches_per_year: int = Field(
         400, ge=1, le=1_000_000, description="batches/year one agency can test")
     cost_per_test_yuan: float = Field(
-        450.0, ge=0.0, le=10_000.0, description="yuan/batch: an agency's real cost of a test")
+        450.0, gt=0.0, le=10_000.0, description="yuan/batch: an agency's real cost of a test")
     markup: float = Field(
         0.6, ge=0.0, le=5.0,
         description="agencies' mean markup on cost facing one rival (falls as 1/sqrt(rivals))")
