@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import os
+import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,6 +209,8 @@ class LiveModel(GovernanceModel):
         """
         if self._session is not None and not _has_page(self._session):
             self.running = False
+            print(f"govsim viz: page closed; its model ({self.scenario_name}) stopped at "
+                  f"month {self.steps}", file=sys.stderr, flush=True)
             return
         super().step()
 

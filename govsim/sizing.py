@@ -87,7 +87,7 @@ def run_seconds(s: Scenario) -> float:
 
 
 def estimate(scenarios: Iterable[Scenario], runs: int, workers: int,
-             extra_bytes: int = 0) -> Estimate:
+             extra_bytes: int = 0, holds_results: bool = True) -> Estimate:
     """Size ``runs`` runs spread evenly over ``scenarios`` on ``workers`` processes.
 
     Args:
@@ -95,30 +95,34 @@ def estimate(scenarios: Iterable[Scenario], runs: int, workers: int,
         runs: total runs.
         workers: processes (1: in this process).
         extra_bytes: memory the parent holds besides (e.g. a sweep's design table).
+        holds_results: the parent keeps every run's monthly figures (compare) rather than
+            writing them out as they come (sweep).
     """
     scenarios = list(scenarios) or [Scenario()]
     per_run = max(run_bytes(s) for s in scenarios)
     months = max(s.run.months for s in scenarios)
     seconds = sum(run_seconds(s) for s in scenarios) / len(scenarios) * runs
     parallel = max(1, min(workers, runs))
-    held = runs * months * BYTES_PER_RUN_MONTH + extra_bytes  # results kept by the parent
+    held = extra_bytes + (runs * months * BYTES_PER_RUN_MONTH if holds_results else 0)
     peak = parallel * per_run + (parallel - 1 if parallel > 1 else 0) * PROCESS_BYTES + held
     return Estimate(runs, parallel, seconds / parallel, per_run, int(peak), available_memory())
 
 
 def check_runs(scenarios: Iterable[Scenario], runs: int, workers: int, yes: bool,
-               command: str, extra_bytes: int = 0) -> Estimate:
+               command: str, extra_bytes: int = 0, holds_results: bool = True) -> Estimate:
     """Refuse work that cannot fit in memory, or is large and not confirmed with ``--yes``.
 
     Raises:
         SizeError: naming the estimate and the limit.
     """
-    est = estimate(scenarios, runs, workers, extra_bytes)
+    est = estimate(scenarios, runs, workers, extra_bytes, holds_results)
     limit = int(est.available_bytes * HEADROOM)
     if est.peak_bytes > limit:
         advice = ("fewer --workers, " if est.workers > 1 else "") + \
             "fewer consumers (consumers.count) or a lower participation.degree"
-        if est.runs > 1:
+        if est.runs > 1 and est.peak_bytes > 2 * est.workers * (est.run_bytes + PROCESS_BYTES):
+            advice = "fewer runs (replicates or samples)"  # the results, not the runs, are big
+        elif est.runs > 1:
             advice += ", or fewer runs"
         raise SizeError(f"{command}: this needs about {gib(est.peak_bytes)} of memory at peak "
                         f"({est.runs:,} runs on {est.workers} processes, {gib(est.run_bytes)} "

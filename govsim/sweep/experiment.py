@@ -611,6 +611,8 @@ def _explain(exc: ValidationError, source: str) -> str:
             hint = f"did you mean {close[0]}? " if close else ""
             line = (f"{source}: {where} is not a known field; {hint}allowed here: "
                     f"{', '.join(names)}")
+        elif loc == ("name",) and isinstance(err.get("input"), str):
+            line = f"{source}: name = {err['input']!r} is not allowed: {msg}"
         elif err["type"] == "value_error" or "input" not in err:
             line = f"{source}: {where + ': ' if where else ''}{msg}"
         elif err["type"] == "missing":

@@ -170,7 +170,7 @@ def check_size(prepared: Prepared, executor: Executor, yes: bool) -> None:
         executor.local_workers else 1
     scenario = largest_scenario(prepared)
     sizing.check_runs([scenario] if scenario else [], exp.n_runs, workers, yes,
-                      f"sweep {exp.name}", extra_bytes=design_bytes)
+                      f"sweep {exp.name}", extra_bytes=design_bytes, holds_results=False)
 
 
 def largest_scenario(prepared: Prepared):
