@@ -112,6 +112,8 @@ def check_writable(folder: Path, flag: str = "--out", in_place: bool = False) ->
         FolderError: a file in the way, a read-only or system folder.
     """
     folder = Path(folder)
+    if "\x00" in str(folder):
+        raise FolderError(f"{flag} {str(folder)!r}: a path cannot hold a NUL character")
     resolved = folder.resolve()
     for system in _SYSTEM:
         if resolved == system or system in resolved.parents:

@@ -83,7 +83,14 @@ def analyze(directory: str | Path) -> Analysis:
     # an analysis folder inside a sweep folder is govsim's even without a marker (older ones)
     folders.claim(target, "analysis", flag="analyze", legacy=lambda path: True)
     with folders.staged(target, "analysis") as tmp:
-        result = _analyze(root, tmp)
+        try:
+            result = _analyze(root, tmp)
+        except (KeyError, IndexError, TypeError) as exc:
+            # the manifest passed its checks, yet its parts do not fit one another or the data
+            raise ExperimentError(f"{root}: the sweep folder does not hold together "
+                                  f"({type(exc).__name__}: {exc}); were manifest.json or "
+                                  "design.csv edited? Run the sweep again with --force") \
+                from None
     result.directory = target
     result.files = [target / path.relative_to(tmp) for path in result.files]
     return result

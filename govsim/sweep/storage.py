@@ -333,8 +333,8 @@ def read_manifest(root: str | Path) -> dict:
         raise ExperimentError(f"{path}: unreadable ({exc})") from None
     wrong = [key for key, types in _MANIFEST_KEYS.items() if not isinstance(manifest, dict)
              or not isinstance(manifest.get(key), types)]
-    if not wrong and not all(isinstance(n, str) for n in manifest["parameters"]):
-        wrong = ["parameters"]
+    if not wrong:
+        wrong = _manifest_values_wrong(manifest)
     if wrong:
         raise ExperimentError(f"{path}: not a govsim sweep manifest (missing or wrong: "
                               f"{', '.join(wrong[:5])}); was it edited by hand?")
@@ -348,6 +348,29 @@ _MANIFEST_KEYS: dict[str, type | tuple[type, ...]] = {
     "n_runs": int, "outputs": str, "model": str, "seed": int, "fingerprint": dict,
     "morris_levels": (int, type(None)), "second_order": (bool, type(None)),
     "columns": list, "outcomes": list}
+
+
+def _manifest_values_wrong(m: dict) -> list[str]:
+    """Keys whose values no sweep writes (a hand-edited or damaged manifest)."""
+    def names(value) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    def count(value, low: int = 1) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+    checks = {
+        "parameters": names(m["parameters"]) and len(m["parameters"]) > 0,
+        "outcomes": names(m["outcomes"]), "columns": names(m["columns"]),
+        "design": m["design"] in ("grid", "lhs", "sobol", "morris"),
+        "outputs": m["outputs"] in ("summary", "series"),
+        "samples": m["samples"] is None or count(m["samples"]),
+        "morris_levels": m["morris_levels"] is None or count(m["morris_levels"], 2),
+        "n_points": count(m["n_points"]), "replicates": count(m["replicates"]),
+        "n_runs": count(m["n_runs"]), "seed": count(m["seed"], 0),
+        "parameter_specs": set(m["parameter_specs"]) == set(m["parameters"] or [])
+        and all(isinstance(v, dict) for v in m["parameter_specs"].values()),
+    }
+    return [key for key, ok in checks.items() if not ok]
 
 
 def is_sweep_folder(root: str | Path) -> bool:
