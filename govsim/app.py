@@ -147,9 +147,12 @@ def parse_seed(seed: int | str | None) -> int:
     """The seed typed in the sidebar: an integer, or any other text turned into one."""
     text = str(seed if seed is not None else 0).strip()
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
+        value = -1
+    if value < 0:  # numpy takes no negative seed: text (or "-5") is hashed to one instead
         return zlib.crc32(text.encode("utf-8"))  # stable across processes, unlike hash()
+    return value
 
 
 class LiveModel(GovernanceModel):

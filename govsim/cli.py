@@ -208,6 +208,9 @@ def cmd_viz(args) -> int:
 
     if not 1 <= args.port <= 65535:
         raise ScenarioError(f"--port {args.port}: a port is a whole number from 1 to 65535")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"govsim: warning: --host {args.host} lets other machines open the live view; "
+              "it has no login (see docs/SECURITY.md)", file=sys.stderr)
 
     return serve(args)
 
