@@ -477,3 +477,18 @@ def test_a_reset_model_is_freed(tmp_path):
     del first
     gc.collect()
     assert ref() is None, "something still holds a model nobody uses (Mesa's Agent._ids?)"
+
+
+def test_disk_full_in_a_sweep_is_one_line_and_leaves_no_lock(tmp_path, capsys, monkeypatch):
+    from govsim.sweep.storage import SweepStore
+
+    def full(self, task, frame):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.runs_dir / "part"))
+
+    monkeypatch.setattr(SweepStore, "write_chunk", full)
+    exp = tmp_path / "exp.toml"
+    exp.write_text(SWEEP)
+    code, _, err = govsim(capsys, "sweep", exp, "--out", tmp_path / "S", "--workers", "1")
+    assert code == 2
+    one_clean_line(err, "no space left on the disk")
+    assert not (tmp_path / "S" / ".lock").exists()
