@@ -492,3 +492,18 @@ def test_disk_full_in_a_sweep_is_one_line_and_leaves_no_lock(tmp_path, capsys, m
     assert code == 2
     one_clean_line(err, "no space left on the disk")
     assert not (tmp_path / "S" / ".lock").exists()
+
+
+def test_analyze_keeps_a_file_it_did_not_write_in_its_folder(tmp_path, capsys):
+    exp = tmp_path / "exp.toml"
+    exp.write_text(SWEEP)
+    out = tmp_path / "S"
+    assert govsim(capsys, "sweep", exp, "--out", out, "--workers", "1")[0] == 0
+    assert govsim(capsys, "analyze", out)[0] == 0
+    (out / "analysis" / "notes").mkdir()
+    (out / "analysis" / "notes" / "mine.txt").write_text("mine")
+    code, _, err = govsim(capsys, "analyze", out)
+    assert code == 2
+    one_clean_line(err, "notes", "did not write")
+    assert (out / "analysis" / "notes" / "mine.txt").read_text() == "mine"
+    assert (out / "analysis" / "analysis.md").exists()

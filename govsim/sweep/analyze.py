@@ -80,8 +80,15 @@ def analyze(directory: str | Path) -> Analysis:
     root = Path(directory)
     read_manifest(root)  # "not a sweep folder" before any other complaint
     target = root / ANALYSIS
-    # an analysis folder inside a sweep folder is govsim's even without a marker (older ones)
+    # analyze replaces the whole folder: refuse if it holds anything analyze does not write
     folders.claim(target, "analysis", flag="analyze", legacy=lambda path: True)
+    if target.is_dir():
+        foreign = sorted(p.name for p in target.iterdir() if p.name != folders.MARKER
+                         and (p.is_dir() or p.suffix not in _ANALYSIS_SUFFIXES))
+        if foreign:
+            raise folders.FolderError(
+                f"analyze {root}: {target} holds {', '.join(foreign[:5])}, which govsim did "
+                "not write and would replace; move it elsewhere first")
     with folders.staged(target, "analysis") as tmp:
         try:
             result = _analyze(root, tmp)
@@ -94,6 +101,10 @@ def analyze(directory: str | Path) -> Analysis:
     result.directory = target
     result.files = [target / path.relative_to(tmp) for path in result.files]
     return result
+
+
+#: What an analysis folder holds: figures, tables and reports.
+_ANALYSIS_SUFFIXES = (".png", ".csv", ".md", ".html", ".json", ".svg")
 
 
 def _analyze(directory: str | Path, out: Path) -> Analysis:
