@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import os
+import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,11 @@ from mesa.visualization.utils import update_counter
 from govsim import live
 from govsim.app_policy import PolicyCard
 from govsim.live_policy import LivePolicy
+from govsim.mesa_patches import release_models
 from govsim.model import GovernanceModel
-from govsim.scenario import Scenario, bundled_scenarios, resolve
+from govsim.scenario import Scenario, ScenarioError, bundled_scenarios, resolve
+
+release_models()  # a Reset or a closed page must not keep its old model alive
 
 #: ``govsim viz`` passes the scenario to start with (a bundled name or a file) in this variable.
 SCENARIO_ENV = "GOVSIM_VIZ_SCENARIO"
@@ -127,18 +131,31 @@ def scenario_choices() -> dict[str, Path]:
 
 
 def load_scenario(name: str) -> Scenario:
-    """A scenario by picker name (falling back to a bundled name or a file path)."""
-    path = scenario_choices().get(name) or resolve(name)
-    return Scenario.load(path)
+    """A scenario the picker offers, by its picker name.
+
+    A page can send any text as the picker's value, so nothing else is looked up: the server
+    never reads a file a page names.
+
+    Raises:
+        ScenarioError: ``name`` is not one of :func:`scenario_choices`.
+    """
+    choices = scenario_choices()
+    if not isinstance(name, str) or name not in choices:
+        raise ScenarioError(f"{str(name)[:80]!r} is not one of the scenarios offered here "
+                            f"({', '.join(choices)})")
+    return Scenario.load(choices[name])
 
 
 def parse_seed(seed: int | str | None) -> int:
     """The seed typed in the sidebar: an integer, or any other text turned into one."""
     text = str(seed if seed is not None else 0).strip()
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
+        value = -1
+    if value < 0:  # numpy takes no negative seed: text (or "-5") is hashed to one instead
         return zlib.crc32(text.encode("utf-8"))  # stable across processes, unlike hash()
+    return value
 
 
 class LiveModel(LivePolicy, GovernanceModel):
@@ -188,6 +205,41 @@ class LiveModel(LivePolicy, GovernanceModel):
         super().__init__(base, seed=self.seed_value)
         self.view = live.ViewSample.draw(self, self.seed_value)
         self.init_live_policy()
+        self._session = _current_session()
+
+    def step(self) -> None:
+        """One month, unless the page that plays this model is gone.
+
+        Mesa's play loop steps the model in a thread for as long as it is ``running``, and
+        Solara keeps a disconnected session for reconnection (``SOLARA_KERNEL_CULL_TIMEOUT``),
+        so a closed tab would keep a model playing for nobody. When no page of the session
+        is connected the model stops instead (the page shows it paused if it comes back).
+        """
+        if self._session is not None and not _has_page(self._session):
+            self.running = False
+            print(f"govsim viz: page closed; its model ({self.scenario_name}) stopped at "
+                  f"month {self.steps}", file=sys.stderr, flush=True)
+            return
+        super().step()
+
+
+def _current_session():
+    """The Solara session (virtual kernel) building this model, or None outside a server."""
+    try:
+        from solara.server import kernel_context
+
+        return kernel_context.get_current_context()
+    except Exception:  # no server, or no session in this thread: nothing to watch
+        return None
+
+
+def _has_page(session) -> bool:
+    """Whether a browser page of ``session`` is still connected."""
+    from solara.server.kernel_context import PageStatus
+
+    if session.closed_event.is_set():
+        return False
+    return PageStatus.CONNECTED in list(session.page_status.values())
 
 
 def model_params(scenario: Scenario, scenario_name: str, seed: int) -> dict:
@@ -427,12 +479,18 @@ def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
 def ScenarioPicker(choices: list[str], model: solara.Reactive):
     """The scenario picker: choosing one starts it at once, with its own lever values."""
     current = model.value.scenario_name
+    refused, set_refused = solara.use_state("")
 
     def pick(name: str) -> None:
+        if name not in choices:  # only a crafted page sends anything else
+            set_refused(f"Refused: {str(name)[:80]!r} is not one of the scenarios offered.")
+            return
         picked.value = (name, model.value.seed_value)  # Layout then starts the page afresh
 
     with solara.Card("Scenario"):
         solara.Select("Scenario", values=choices, value=current, on_value=pick)
+        if refused:
+            solara.Error(refused, classes=["govsim-refused"])
         description = load_scenario(current).description
         if description:
             solara.Text(description, style={"font-size": "12px", "opacity": "0.8"})

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import json
 import os
+import signal
 import sys
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -90,19 +93,32 @@ def _add_run(sub) -> None:
 
 def cmd_run(args) -> int:
     # imported here so that `govsim --help` and bad input answer without loading the model
+    from govsim import folders, sanity, sizing
     from govsim.naming import output_folder
     from govsim.output import run_with_progress, summary_table, write_run
 
     scenario = load_scenario(args.scenario, args.set, args.months, args.at)
-    out = args.out or output_folder("run", [scenario], seed=args.seed)
+    check_seed(args.seed)
+    target = folders.claim(args.out or output_folder("run", [scenario], seed=args.seed), "run")
+    sizing.check_runs([scenario], runs=1, workers=1, yes=True, command="run")
+    for warning in sanity.warnings_for(scenario):
+        print(f"govsim: warning: {warning}", file=sys.stderr)
     result = run_with_progress(scenario, args.seed)
     overrides = dict(parse_override(s) for s in args.set)
     if args.months is not None:
         overrides["run.months"] = args.months
-    files = write_run(result, out, argv=getattr(args, "argv", None), overrides=overrides)
+    with folders.staged(target) as tmp:
+        files = write_run(result, tmp, argv=getattr(args, "argv", None), overrides=overrides)
+    files = [target.path / Path(f).name for f in files]
     print(summary_table(result))
     print(f"\nwrote {', '.join(str(f) for f in files)}")
     return 0
+
+
+def check_seed(seed: int, flag: str = "--seed") -> None:
+    """Refuse a seed numpy cannot use, before any work."""
+    if seed < 0:
+        raise ScenarioError(f"{flag} {seed}: a seed is a whole number >= 0")
 
 
 def _add_scenarios(sub) -> None:
@@ -156,7 +172,13 @@ def _add_compare(sub) -> None:
     p.add_argument("--posterior", type=Path, metavar="DIR",
                    help="a `govsim calibrate` folder: each replicate runs with its own draw "
                         "of the fitted parameters, so intervals include their uncertainty")
+    _add_yes(p)
     p.set_defaults(handler=cmd_compare)
+
+
+def _add_yes(p) -> None:
+    p.add_argument("--yes", action="store_true",
+                   help="confirm work of more than 10,000 runs (see README, Limits)")
 
 
 def cmd_compare(args) -> int:
@@ -190,6 +212,7 @@ def _add_sweep(sub) -> None:
     p.add_argument("--posterior", type=Path, metavar="DIR",
                    help="a `govsim calibrate` folder: replicate r of every point runs with "
                         "the r-th posterior draw of the fitted parameters")
+    _add_yes(p)
     p.set_defaults(handler=cmd_sweep)
 
 
@@ -227,6 +250,12 @@ def _add_viz(sub) -> None:
 def cmd_viz(args) -> int:
     from govsim.viz import serve
 
+    if not 1 <= args.port <= 65535:
+        raise ScenarioError(f"--port {args.port}: a port is a whole number from 1 to 65535")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"govsim: warning: --host {args.host} lets other machines open the live view; "
+              "it has no login (see docs/SECURITY.md)", file=sys.stderr)
+
     return serve(args)
 
 
@@ -249,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded with the results
+    previous = _terminate_as_exit()
     try:
         return args.handler(args)
     except ScenarioError as exc:
@@ -257,10 +287,49 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("govsim: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("govsim: out of memory; nothing was written. Try fewer consumers "
+              "(consumers.count), a lower participation.degree or fewer --workers "
+              "(see README, Limits)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RecursionError:
+        print("govsim: the input is nested too deeply to read", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        print(f"govsim: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except BrokenPipeError:
         # the reader went away (e.g. `govsim scenarios | head`): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a failed read or write: what, where, and that old output is intact."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == errno.ENOSPC:
+        what = "no space left on the disk"
+    return (f"{where}{what}; nothing was half-written: any earlier output there is left as "
+            "it was")
+
+
+def _terminate_as_exit():
+    """Make SIGTERM (``kill``) unwind like Ctrl-C, so temporary folders, locks and worker
+    processes are cleaned up on the way out. Returns the previous handler (None if this is
+    not the main thread, where handlers cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 if __name__ == "__main__":

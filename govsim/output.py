@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from govsim.run import RunResult, run
+from govsim.sanity import no_testing_note
 from govsim.scenario import Scenario
 
 #: Headline figures as (column, label, format) for tables.
@@ -105,6 +106,9 @@ def write_run(result: RunResult, out: Path, argv: list[str] | None = None,
         from govsim import windows
 
         summary["timeline"] = windows.summary(result.timeseries, result.scenario)
+    note = no_testing_note(result.timeseries)
+    if note:
+        summary["note"] = note
     files.append(write_text(out / "summary.json", json.dumps(summary, indent=2)))
     files.append(plot_outcomes(result, out / "outcomes.png", overrides))
     if argv is not None:
@@ -190,4 +194,7 @@ def summary_table(result: RunResult) -> str:
         from govsim.windows import phase_text
 
         lines += ["", phase_text(result.timeseries, result.scenario)]
+    note = no_testing_note(result.timeseries)
+    if note:
+        lines.append(f"  Note: {note}")
     return "\n".join(lines)

@@ -14,17 +14,41 @@ Example:
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from govsim import timeline as _timeline
 from govsim.timeline import Change
 
 SECTORS = ("catering", "retail", "producer")
+
+#: What a scenario or experiment name may be: it names output folders and files, so it is
+#: an identifier (no "/", "..", spaces or a leading dot), never a path.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+NAME_RULE = ("1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit "
+             "(it names output folders, so it cannot be a path)")
+
+
+def check_name(value: str) -> str:
+    """``value`` if it is a valid name (see :data:`NAME_PATTERN`).
+
+    Raises:
+        ValueError: with :data:`NAME_RULE`.
+    """
+    if not re.fullmatch(NAME_PATTERN, value):
+        raise ValueError(f"a name is {NAME_RULE}")
+    return value
+
+
+def name_from_stem(stem: str) -> str:
+    """A valid name made from a file name: other characters become ``_``."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip("._-")[:64]
+    return name or "scenario"
 
 
 class ScenarioError(ValueError):
@@ -154,7 +178,7 @@ class Market(_Section):
         0.3, ge=0.0, le=5.0,
         description="fraction above the tender ceiling that outside agencies charge per batch")
     cost_per_test_yuan: float = Field(
-        450.0, ge=0.0, le=10_000.0, description="yuan/batch: an agency's real cost of a test")
+        450.0, gt=0.0, le=10_000.0, description="yuan/batch: an agency's real cost of a test")
     markup: float = Field(
         0.6, ge=0.0, le=5.0,
         description="agencies' mean markup on cost facing one rival (falls as 1/sqrt(rivals))")
@@ -327,6 +351,11 @@ class Scenario(BaseModel):
         default_factory=list, max_length=1000,
         description="dated changes within the run ([[timeline]] tables, see govsim.timeline)")
 
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return check_name(value)
+
     @model_validator(mode="after")
     def _check_consistency(self) -> Scenario:
         total = sum(self.businesses.sector_mix.as_tuple())
@@ -359,7 +388,10 @@ class Scenario(BaseModel):
             raise ScenarioError(f"{path}: cannot read the file ({exc})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
-        data.setdefault("name", path.stem)
+        except RecursionError:
+            raise ScenarioError(f"{path}: not a scenario (its tables or arrays are nested too "
+                                "deeply to read)") from None
+        data.setdefault("name", name_from_stem(path.stem))
         return cls.from_dict(data, source=str(path))
 
     @classmethod
@@ -613,8 +645,9 @@ def _constraint_text(loc: tuple, err: dict) -> str:
         model = field.annotation
         if get_origin(model) is list:  # the timeline: a list of changes
             model = get_args(model)[0]
+    msg = err["msg"].removeprefix("Value error, ")
     if field is None:
-        return err["msg"]
+        return msg
     bounds = []
     for meta in field.metadata:
         for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
@@ -624,7 +657,7 @@ def _constraint_text(loc: tuple, err: dict) -> str:
     allowed += f" {' and '.join(bounds)}" if bounds else ""
     if field.description:
         allowed += f" ({field.description})"
-    return f"{err['msg']}; {allowed}"
+    return f"{msg}; {allowed}"
 
 
 def _type_text(annotation: Any) -> str:

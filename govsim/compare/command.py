@@ -27,6 +27,12 @@ def main(args) -> int:
     Raises:
         ScenarioError: a bad scenario or argument, before any run and any file.
     """
+    from govsim import folders, sanity, sizing
+
+    if args.replicates > sizing.LARGE_RUNS and not getattr(args, "yes", False):
+        # refused before plan(): drawing a billion seeds would take the memory itself
+        raise sizing.SizeError(f"--replicates {args.replicates:,}: more than "
+                               f"{sizing.LARGE_RUNS:,} runs, so add --yes to confirm")
     p = plan(args.scenarios, baseline=args.baseline, replicates=args.replicates,
              months=args.months, seed=args.seed)
     posterior = getattr(args, "posterior", None)
@@ -39,15 +45,24 @@ def main(args) -> int:
         "compare", p.scenarios, seed=p.master_seed, replicates=p.replicates,
         **({"posterior": str(posterior)} if posterior else {}))
     _check_out(out)
+    target = folders.claim(out, "compare")
+    for scenario in p.scenarios:
+        for warning in sanity.warnings_for(scenario):
+            print(f"govsim: warning: {scenario.name}: {warning}", file=sys.stderr)
     workers = args.workers if args.workers is not None else default_workers()
     if workers < 1:
         raise ScenarioError(f"--workers {workers}: at least 1 is needed")
+    workers = sizing.cap_workers(workers)
+    sizing.check_runs(p.scenarios, p.n_runs, workers, getattr(args, "yes", False), "compare")
     print(f"govsim compare: {len(p.scenarios)} scenarios x {p.replicates} replicates = "
           f"{p.n_runs} runs on {workers} process{'es' if workers > 1 else ''} "
           f"(master seed {p.master_seed})", file=sys.stderr)
     result = compare(p, workers=workers, progress=True)
     argv = getattr(args, "argv", None)
-    files = write_report(result, out, command=command_line(argv) if argv is not None else None)
+    with folders.staged(target) as tmp:  # the old report stays whole until the new one is
+        written = write_report(result, tmp,
+                               command=command_line(argv) if argv is not None else None)
+    files = {key: target.path / Path(path).relative_to(tmp) for key, path in written.items()}
     print(text_table(result))
     print(f"\n{p.n_runs} runs in {result.elapsed:.0f} s. Report: {files['html']}")
     print(f"(also {files['md']}, data in {files['runs']} and {files['summary']})")

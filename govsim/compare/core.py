@@ -334,7 +334,11 @@ def _execute(p: Plan, tasks: list[tuple[int, int, int]], workers: int):
         return
     # "spawn" everywhere (mesa sets it on import anyway): no forked copies of threads or state
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context)
+    # the sweep's watchdog: a worker whose parent is killed exits instead of running on
+    from govsim.sweep.worker import init_worker
+
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
+                               initializer=init_worker, initargs=(os.getpid(),))
     try:
         with _workers_ignore_interrupts():
             pending = {pool.submit(run_chunk, *payload) for payload in payloads}

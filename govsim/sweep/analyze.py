@@ -74,9 +74,47 @@ class Analysis:
 def analyze(directory: str | Path) -> Analysis:
     """Analyse the sweep in ``directory`` and write the results beside its data.
 
+    The analysis is written into a temporary folder and swapped in whole at the end
+    (:func:`govsim.folders.staged`), so a failure or a full disk leaves the previous one.
+
     Raises:
         ExperimentError: the folder is not a sweep folder, or no run has finished.
+        FolderError: the folder cannot be written.
     """
+    from govsim import folders
+
+    root = Path(directory)
+    read_manifest(root)  # "not a sweep folder" before any other complaint
+    target = root / ANALYSIS
+    # analyze replaces the whole folder: refuse if it holds anything analyze does not write
+    folders.claim(target, "analysis", flag="analyze", legacy=lambda path: True)
+    if target.is_dir():
+        foreign = sorted(p.name for p in target.iterdir() if p.name != folders.MARKER
+                         and (p.is_dir() or p.suffix not in _ANALYSIS_SUFFIXES))
+        if foreign:
+            raise folders.FolderError(
+                f"analyze {root}: {target} holds {', '.join(foreign[:5])}, which govsim did "
+                "not write and would replace; move it elsewhere first")
+    with folders.staged(target, "analysis") as tmp:
+        try:
+            result = _analyze(root, tmp)
+        except (KeyError, IndexError, TypeError) as exc:
+            # the manifest passed its checks, yet its parts do not fit one another or the data
+            raise ExperimentError(f"{root}: the sweep folder does not hold together "
+                                  f"({type(exc).__name__}: {exc}); were manifest.json or "
+                                  "design.csv edited? Run the sweep again with --force") \
+                from None
+    result.directory = target
+    result.files = [target / path.relative_to(tmp) for path in result.files]
+    return result
+
+
+#: What an analysis folder holds: figures, tables and reports.
+_ANALYSIS_SUFFIXES = (".png", ".csv", ".md", ".html", ".json", ".svg")
+
+
+def _analyze(directory: str | Path, out: Path) -> Analysis:
+    """Analyse the sweep in ``directory``, writing into the (empty) folder ``out``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -92,8 +130,6 @@ def analyze(directory: str | Path) -> Analysis:
     if ok.empty:
         raise ExperimentError(f"{root}: no finished run to analyse "
                               f"({counts['failed']} failed, {counts['missing']} not run yet)")
-    out = root / ANALYSIS
-    _clear(out)
     result = Analysis(out, counts=counts)
     points = _point_means(design, ok, names, outcomes)
     result.files.append(_write_csv(points, out / "point_means.csv"))
@@ -665,11 +701,3 @@ def _write_csv(frame: pd.DataFrame, path: Path, index: bool | None = None) -> Pa
         frame.to_csv(tmp, index=index if index is not None else frame.index.name is not None,
                      float_format="%.6g")
     return path
-
-
-def _clear(out: Path) -> None:
-    """Remove a previous analysis (so no stale plot survives a re-analysis)."""
-    out.mkdir(parents=True, exist_ok=True)
-    for pattern in ("*.png", "*.csv", "analysis.md", "analysis.html"):
-        for path in out.glob(pattern):
-            path.unlink()

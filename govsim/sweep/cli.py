@@ -26,8 +26,12 @@ def sweep_main(args) -> int:
     if args.chunk_size is not None and args.chunk_size < 1:
         raise SweepError(f"--chunk-size {args.chunk_size}: must be at least 1")
     experiment = load_experiment(args.experiment)
-    executor = make_executor(workers=args.workers, scheduler=args.scheduler,
-                             dask_local=args.dask_local)
+    from govsim.sizing import cap_workers
+
+    workers = cap_workers(args.workers) if args.workers is not None else None
+    dask_local = cap_workers(args.dask_local, "--dask-local") \
+        if args.dask_local is not None else None
+    executor = make_executor(workers=workers, scheduler=args.scheduler, dask_local=dask_local)
     out = args.out or default_out(experiment)
     posterior = None
     if getattr(args, "posterior", None):
@@ -35,7 +39,8 @@ def sweep_main(args) -> int:
 
         posterior = load(args.posterior)
     report = run_sweep(experiment, out, executor=executor, force=args.force,
-                       chunk_size=args.chunk_size, echo=print, posterior=posterior)
+                       chunk_size=args.chunk_size, echo=print, posterior=posterior,
+                       yes=getattr(args, "yes", False))
     print(report.text())
     return EXIT_RUNS_FAILED if report.failed_total else 0
 

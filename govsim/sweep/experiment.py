@@ -32,13 +32,24 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from govsim.scenario import (
+    NAME_RULE,
     Scenario,
     ScenarioError,
     bundled_dir,
+    check_name,
     field_names,
+    name_from_stem,
     resolve,
     resolve_file,
 )
@@ -122,8 +133,8 @@ class Experiment(_Strict):
     The file's path and text are kept as :attr:`path` and :attr:`text`.
     """
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-                      description="short name, used for the output folder (default: file name)")
+    name: str = Field(description="short name, used for the output folder (default: file "
+                                  "name); " + NAME_RULE)
     description: str = Field("", description="what the experiment asks")
     scenario: str = Field(
         "baseline", description="base scenario: a bundled name or a TOML file (a relative "
@@ -175,6 +186,11 @@ class Experiment(_Strict):
     def source(self) -> str:
         """What to call the experiment in messages."""
         return str(self._path) if self._path else f"experiment {self.name}"
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return check_name(value)
 
     @model_validator(mode="after")
     def _design_rules(self) -> Experiment:
@@ -258,7 +274,10 @@ def load_experiment(path: str | Path) -> Experiment:
         raise ExperimentError(f"{path}: cannot read the file ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ExperimentError(f"{path}: not valid TOML ({exc})") from None
-    data.setdefault("name", path.stem)
+    except RecursionError:
+        raise ExperimentError(f"{path}: not an experiment (its tables or arrays are nested too "
+                              "deeply to read)") from None
+    data.setdefault("name", name_from_stem(path.stem))
     return experiment_from_dict(data, source=str(path), path=path, text=text)
 
 
@@ -602,6 +621,8 @@ def _explain(exc: ValidationError, source: str) -> str:
             hint = f"did you mean {close[0]}? " if close else ""
             line = (f"{source}: {where} is not a known field; {hint}allowed here: "
                     f"{', '.join(names)}")
+        elif loc == ("name",) and isinstance(err.get("input"), str):
+            line = f"{source}: name = {err['input']!r} is not allowed: {msg}"
         elif err["type"] == "value_error" or "input" not in err:
             line = f"{source}: {where + ': ' if where else ''}{msg}"
         elif err["type"] == "missing":

@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from govsim.scenario import ScenarioError
 from govsim.sweep.design import Design, build_design
-from govsim.sweep.executors import Executor, make_executor
+from govsim.sweep.executors import DaskExecutor, Executor, make_executor
 from govsim.sweep.experiment import Experiment, Prepared, check_points, load_experiment, prepare
-from govsim.sweep.storage import SweepStore, part_files
+from govsim.sweep.storage import SweepStore, is_sweep_folder, part_files
 from govsim.sweep.worker import ChunkTask
 
 #: Guided self-scheduling: each chunk is this fraction of (runs left / worker slots). Early
@@ -98,7 +99,8 @@ def default_out(experiment: Experiment) -> Path:
 def run_sweep(experiment: Experiment | str | Path, out: str | Path | None = None,
               executor: Executor | None = None, force: bool = False,
               chunk_size: int | None = None,
-              echo: Callable[[str], None] | None = None, posterior=None) -> SweepReport:
+              echo: Callable[[str], None] | None = None, posterior=None,
+              yes: bool = True) -> SweepReport:
     """Run (or resume) a sweep.
 
     Args:
@@ -111,6 +113,8 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path | None = None
         echo: called with a line of news (start, interruption); ``None`` is silent.
         posterior: a calibration's :class:`~govsim.calibrate.posterior.Posterior`: replicate
             r of every point runs with its r-th draw (``govsim sweep --posterior``).
+        yes: run a design of more than :data:`govsim.sizing.LARGE_RUNS` runs (the command
+            line asks for ``--yes``).
 
     Returns:
         The report; failed runs are in it and in the dataset, they do not raise.
@@ -118,19 +122,27 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path | None = None
     Raises:
         ExperimentError: the experiment is invalid, or ``out`` holds another experiment.
         SweepError: the folder is in use, or the executor cannot run.
+        FolderError: ``out`` is not govsim's, or cannot be written.
+        SizeError: the sweep cannot fit in memory, or is large and not ``yes``.
     """
+    from govsim import folders
+
     say = echo or (lambda line: None)
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
     prepared = prepare(experiment)
+    out = Path(out) if out is not None else default_out(experiment)
+    # before the design is drawn: a foreign folder, a typo'd size or too little memory costs
+    # a message, not gigabytes
+    folders.claim(out, "sweep", force=force, in_place=True, legacy=is_sweep_folder)
+    executor = executor or make_executor()
+    check_size(prepared, executor, yes)
     design = build_design(prepared)
     check_points(prepared, design.point_params())
     if posterior is not None:
         from govsim.calibrate.posterior import add_to_design
 
         design = add_to_design(design, posterior, experiment.seed, prepared.base)
-    out = Path(out) if out is not None else default_out(experiment)
-    executor = executor or make_executor()
     store = SweepStore(out)
     with store.locked():
         done = store.begin(prepared, design, force=force)
@@ -144,6 +156,43 @@ def run_sweep(experiment: Experiment | str | Path, out: str | Path | None = None
             _dispatch(prepared, design, todo, store, executor, chunk_size, report, say)
     report.failed_total = count_failed(out)
     return report
+
+
+#: Scenario fields that decide a run's memory and time.
+_SIZE_FIELDS = ("consumers.count", "participation.degree", "businesses.count", "run.months")
+
+
+def check_size(prepared: Prepared, executor: Executor, yes: bool) -> None:
+    """Size the sweep from its experiment alone (the design is not drawn yet).
+
+    Raises:
+        SizeError: see :func:`govsim.sizing.check_runs`.
+    """
+    from govsim import sizing
+
+    exp = prepared.experiment
+    # the design table: a float per parameter and a few ids per run, a few copies while built
+    design_bytes = exp.n_runs * (len(prepared.names) + 4) * 8 * 3
+    workers = executor.slots if not isinstance(executor, DaskExecutor) or \
+        executor.local_workers else 1
+    scenario = largest_scenario(prepared)
+    sizing.check_runs([scenario] if scenario else [], exp.n_runs, workers, yes,
+                      f"sweep {exp.name}", extra_bytes=design_bytes, holds_results=False)
+
+
+def largest_scenario(prepared: Prepared):
+    """The base scenario with each size field at the largest value the sweep gives it."""
+    if prepared.base is None:
+        return None
+    overrides = {}
+    for name, spec in prepared.experiment.parameters.items():
+        if name in _SIZE_FIELDS:
+            values = spec.levels if spec.levels is not None else spec.range
+            overrides[name] = int(max(values))
+    try:
+        return prepared.base.with_overrides(overrides) if overrides else prepared.base
+    except ScenarioError:  # e.g. consumers above population: the points are checked later
+        return prepared.base
 
 
 def _dispatch(prepared: Prepared, design: Design, todo: np.ndarray, store: SweepStore,

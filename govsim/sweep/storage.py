@@ -35,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from govsim.folders import MARKER, write_marker
 from govsim.output import atomic_path, write_text
 from govsim.sweep.design import Design
 from govsim.sweep.experiment import ExperimentError, Prepared, SweepError
@@ -44,7 +45,7 @@ FORMAT = 1
 MANIFEST, EXPERIMENT, SCENARIO, DESIGN, VERSION = (
     "manifest.json", "experiment.toml", "scenario.toml", "design.csv", "version.json")
 RUNS, ANALYSIS, LOCK = "runs", "analysis", ".lock"
-_OURS = {MANIFEST, EXPERIMENT, SCENARIO, DESIGN, VERSION, RUNS, ANALYSIS, LOCK}
+_OURS = {MANIFEST, EXPERIMENT, SCENARIO, DESIGN, VERSION, RUNS, ANALYSIS, LOCK, MARKER}
 _RUN_KEYS = ("run_id", "point_id", "replicate", "seed")
 _LIBRARIES = ("govsim", "mesa", "numpy", "pandas", "pyarrow", "scipy", "SALib", "distributed")
 
@@ -67,23 +68,15 @@ class SweepStore:
 
     @contextmanager
     def locked(self):
-        """Hold the folder's lock, so two sweeps never write into one folder."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / LOCK, "a+") as handle:
-            try:
-                import fcntl
-            except ImportError:  # Windows: no advisory locks; one sweep per folder, please
+        """Hold the folder's lock, so two sweeps never write into one folder; the lock file
+        is removed on every exit (:func:`govsim.folders.locked`)."""
+        from govsim.folders import FolderError, locked
+
+        try:
+            with locked(self.root, "govsim sweep"):
                 yield
-                return
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                raise SweepError(f"{self.root}: another govsim sweep is writing to this "
-                                 "folder; wait for it, or choose another --out") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        except FolderError as exc:
+            raise SweepError(str(exc)) from None
 
     def begin(self, prepared: Prepared, design: Design, force: bool = False) -> set[int]:
         """Start the folder, or resume it; return the run_ids already finished.
@@ -97,7 +90,7 @@ class SweepStore:
         self.schema = _schema(design, prepared)
         self._declared_outputs = prepared.outputs is not None
         prints = fingerprints(prepared, design)
-        manifest = self._read_manifest()
+        manifest = self._read_manifest(force)
         if manifest is not None and not force:
             if manifest.get("fingerprint") != prints:
                 raise ExperimentError(self._changed_message(prepared, manifest, prints))
@@ -160,15 +153,20 @@ class SweepStore:
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _read_manifest(self) -> dict | None:
+    def _read_manifest(self, force: bool = False) -> dict | None:
         path = self.root / MANIFEST
         if not path.is_file():
             return None
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError, RecursionError) as exc:
+            if force:
+                return None  # our folder (it has govsim's marker): start again
             raise SweepError(f"{path}: unreadable manifest ({exc}); use --force to start "
                              "again or choose another --out") from None
+        return manifest
 
     def _changed_message(self, prepared: Prepared, manifest: dict, prints: dict) -> str:
         old = manifest.get("fingerprint", {})
@@ -203,6 +201,7 @@ class SweepStore:
     def _write_metadata(self, prepared: Prepared, design: Design, prints: dict) -> None:
         exp = prepared.experiment
         self.runs_dir.mkdir(parents=True, exist_ok=True)
+        write_marker(self.root, "sweep")
         write_text(self.root / VERSION, json.dumps(versions(), indent=2))
         write_text(self.root / EXPERIMENT, exp.text)
         if prepared.base is not None:
@@ -327,12 +326,61 @@ def read_manifest(root: str | Path) -> dict:
     """
     path = Path(root) / MANIFEST
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ExperimentError(f"{root}: not a sweep folder (no {MANIFEST}); run "
                               "`govsim sweep EXPERIMENT --out DIR` first") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ExperimentError(f"{path}: unreadable ({exc})") from None
+    wrong = [key for key, types in _MANIFEST_KEYS.items() if not isinstance(manifest, dict)
+             or not isinstance(manifest.get(key), types)]
+    if not wrong:
+        wrong = _manifest_values_wrong(manifest)
+    if wrong:
+        raise ExperimentError(f"{path}: not a govsim sweep manifest (missing or wrong: "
+                              f"{', '.join(wrong[:5])}); was it edited by hand?")
+    return manifest
+
+
+#: What ``analyze`` reads from a manifest, with the types it needs.
+_MANIFEST_KEYS: dict[str, type | tuple[type, ...]] = {
+    "format": int, "name": str, "description": str, "design": str, "parameters": list,
+    "parameter_specs": dict, "samples": (int, type(None)), "n_points": int, "replicates": int,
+    "n_runs": int, "outputs": str, "model": str, "seed": int, "fingerprint": dict,
+    "morris_levels": (int, type(None)), "second_order": (bool, type(None)),
+    "columns": list, "outcomes": list}
+
+
+def _manifest_values_wrong(m: dict) -> list[str]:
+    """Keys whose values no sweep writes (a hand-edited or damaged manifest)."""
+    def names(value) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    def count(value, low: int = 1) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+    checks = {
+        "parameters": names(m["parameters"]) and len(m["parameters"]) > 0,
+        "outcomes": names(m["outcomes"]), "columns": names(m["columns"]),
+        "design": m["design"] in ("grid", "lhs", "sobol", "morris"),
+        "outputs": m["outputs"] in ("summary", "series"),
+        "samples": m["samples"] is None or count(m["samples"]),
+        "morris_levels": m["morris_levels"] is None or count(m["morris_levels"], 2),
+        "n_points": count(m["n_points"]), "replicates": count(m["replicates"]),
+        "n_runs": count(m["n_runs"]), "seed": count(m["seed"], 0),
+        "parameter_specs": set(m["parameter_specs"]) == set(m["parameters"] or [])
+        and all(isinstance(v, dict) for v in m["parameter_specs"].values()),
+    }
+    return [key for key, ok in checks.items() if not ok]
+
+
+def is_sweep_folder(root: str | Path) -> bool:
+    """Whether ``root`` holds a sweep written before folders carried govsim's marker."""
+    try:
+        read_manifest(root)
+    except ExperimentError:
+        return False
+    return True
 
 
 def iter_results(root: str | Path, columns: list[str] | None = None):

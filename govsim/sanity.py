@@ -1,0 +1,51 @@
+"""Scenarios that are valid field by field but make no testing possible, said before a run.
+
+The schema checks each field alone; these combinations pass it and yet leave the district
+without purchased testing for the whole run (every tender fails), which a user would
+otherwise learn only from an empty column. :func:`warnings_for` names them before the run;
+:func:`no_testing_note` says so after it, in the run's summary.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from govsim.scenario import Scenario
+
+#: Spread of agencies' costs around ``market.cost_per_test_yuan`` (see govsim.state): the
+#: cheapest agency costs at least this fraction of it.
+CHEAPEST_COST_SHARE = 0.85 * 0.9
+
+
+def warnings_for(s: Scenario) -> list[str]:
+    """Why this scenario's government-paid testing cannot happen, one line each (or [])."""
+    if s.procurement.payer != "government":
+        return []
+    out = []
+    m, b = s.market, s.budget
+    if m.markup == 0:
+        out.append("market.markup = 0: agencies bid at cost and none tests at a loss or for "
+                   "nothing, so every tender fails and no batch is tested")
+    elif m.cost_per_test_yuan * CHEAPEST_COST_SHARE >= b.cost_per_batch_yuan:
+        out.append(f"market.cost_per_test_yuan = {m.cost_per_test_yuan:g} is above the tender "
+                   f"ceiling budget.cost_per_batch_yuan = {b.cost_per_batch_yuan:g} for every "
+                   "agency, so every tender fails and no batch is tested")
+    best = max(m.sensitivity_qualified if m.qualified_share > 0 else 0.0,
+               m.sensitivity_unqualified if m.qualified_share < 1 else 0.0)
+    if s.performance.min_sensitivity > best:
+        out.append(f"performance.min_sensitivity = {s.performance.min_sensitivity:g} is above "
+                   f"every agency's sensitivity ({best:g}), so no agency may bid and no batch "
+                   "is tested")
+    if b.annual_yuan == 0 or (b.shock_month == 1 and b.shock_factor == 0):
+        out.append("budget.annual_yuan = 0: there is no money for purchased testing, so no "
+                   "batch is tested")
+    return out
+
+
+def no_testing_note(timeseries: pd.DataFrame) -> str | None:
+    """A sentence for a run in which no batch was ever tested, else None."""
+    if "batches_tested" in timeseries and float(timeseries["batches_tested"].sum()) == 0:
+        return ("No batch was tested in this run (every tender failed or there was no "
+                "testing money): the testing figures (failure, detection, false-report rates) "
+                "are empty, not zero.")
+    return None
