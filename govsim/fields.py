@@ -85,6 +85,8 @@ def _walk(model: type[BaseModel], prefix: str, context: str, defaults: dict,
           out: dict[str, FieldSpec]) -> None:
     for name, field in model.model_fields.items():
         dotted = f"{prefix}{name}"
+        if dotted == "timeline":  # a list of dated changes, not a parameter (see govsim.timeline)
+            continue
         annotation = field.annotation
         description = field.description or ""
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -30,13 +30,14 @@ def warnings_for(s: Scenario) -> list[str]:
         out.append(f"market.cost_per_test_yuan = {m.cost_per_test_yuan:g} is above the tender "
                    f"ceiling budget.cost_per_batch_yuan = {b.cost_per_batch_yuan:g} for every "
                    "agency, so every tender fails and no batch is tested")
-    best = max(m.sensitivity_qualified if m.qualified_share > 0 else 0.0,
+    # outside agencies (invited when locals are few) are qualified
+    best = max(m.sensitivity_qualified if m.qualified_share > 0 or m.outside_agencies else 0.0,
                m.sensitivity_unqualified if m.qualified_share < 1 else 0.0)
     if s.performance.min_sensitivity > best:
         out.append(f"performance.min_sensitivity = {s.performance.min_sensitivity:g} is above "
                    f"every agency's sensitivity ({best:g}), so no agency may bid and no batch "
                    "is tested")
-    if b.annual_yuan == 0 or (b.shock_month == 1 and b.shock_factor == 0):
+    if b.annual_yuan == 0:
         out.append("budget.annual_yuan = 0: there is no money for purchased testing, so no "
                    "batch is tested")
     return out

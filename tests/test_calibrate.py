@@ -247,7 +247,7 @@ def test_bad_prior_on_a_scenario_field_is_refused(tmp_path, capsys, field, line,
 def test_bundled_guangdong_targets_are_valid_and_all_computable():
     targets = targets_mod.load("guangdong_district")
     assert set(targets.active) == {"failure_rate", "catering_ratio", "producer_failure_rate",
-                                   "complaint_share", "illness", "batches"}
+                                   "complaint_share", "illness"}
     assert not targets.skipped
     assert all(t.source for t in targets.active.values())
     assert targets.base.consumers.population == 200_000

@@ -25,11 +25,11 @@ def small(**more) -> govsim.Scenario:
 def test_overrides_accept_numpy_scalars_read_back_from_a_results_table():
     table = {"participation.disclosure": np.False_, "performance.blacklist": np.bool_(True),
              "businesses.count": np.int64(300), "budget.annual_yuan": np.float64(5e5),
-             "budget.shock_month": np.int32(3), "participation.network": np.str_("random")}
+             "system.followup_samples": np.int32(3), "participation.network": np.str_("random")}
     s = govsim.Scenario().with_overrides(table)
     assert s.participation.disclosure is False and s.performance.blacklist is True
     assert s.businesses.count == 300 and type(s.businesses.count) is int
-    assert s.budget.annual_yuan == 5e5 and s.budget.shock_month == 3
+    assert s.budget.annual_yuan == 5e5 and s.system.followup_samples == 3
     assert s.participation.network == "random"
 
 
@@ -153,7 +153,7 @@ def test_per_capita_figures_reach_the_comparison_and_sweeps(tmp_path):
 
 def test_fields_describe_every_dotted_field_from_the_schema():
     specs = govsim.Scenario.fields()
-    assert set(specs) == set(govsim.Scenario().flat()) | {"budget.shock_month"}
+    assert set(specs) == set(govsim.Scenario().flat())
     budget = specs["budget.annual_yuan"]
     assert (budget.type, budget.default, budget.unit, budget.minimum, budget.maximum) == \
         ("float", 400_000.0, "yuan/year", 0.0, 1e10)
@@ -161,7 +161,6 @@ def test_fields_describe_every_dotted_field_from_the_schema():
     assert specs["budget.cost_per_batch_yuan"].exclusive_minimum
     assert specs["law.enforcement_probability"].unit == "fraction"
     assert specs["businesses.count"].type == "int"
-    assert specs["budget.shock_month"].optional and specs["budget.shock_month"].default is None
     assert specs["participation.network"].choices == ("small_world", "scale_free", "random")
     assert specs["businesses.sector_mix.catering"].meaning.endswith("(sums to 1): catering")
 

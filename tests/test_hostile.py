@@ -224,7 +224,7 @@ def old_report(tmp_path, capsys) -> tuple[Path, Path, dict[str, bytes]]:
 def test_disk_full_while_writing_a_report_leaves_the_old_one(old_report, tmp_path, capsys,
                                                              monkeypatch):
     base, out, before = old_report
-    import govsim.report as report
+    import govsim.compare.report as report
 
     real = report._write
     calls = []

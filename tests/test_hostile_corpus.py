@@ -105,7 +105,7 @@ def test_scenario_files(tmp_path_factory, monkeypatch):
     """
     import govsim.output as output
 
-    monkeypatch.setattr(output, "plot_outcomes", lambda result, path: Path(path))
+    monkeypatch.setattr(output, "plot_outcomes", lambda result, path, *rest: Path(path))
     root = tmp_path_factory.mktemp("scenarios")
     seen, valid = [], []
 

@@ -368,7 +368,9 @@ def _manifest_values_wrong(m: dict) -> list[str]:
         "morris_levels": m["morris_levels"] is None or count(m["morris_levels"], 2),
         "n_points": count(m["n_points"]), "replicates": count(m["replicates"]),
         "n_runs": count(m["n_runs"]), "seed": count(m["seed"], 0),
-        "parameter_specs": set(m["parameter_specs"]) == set(m["parameters"] or [])
+        "parameter_specs": isinstance(m["parameter_specs"], dict)
+        and names(m["parameters"])
+        and set(m["parameter_specs"]) == set(m["parameters"])
         and all(isinstance(v, dict) for v in m["parameter_specs"].values()),
     }
     return [key for key, ok in checks.items() if not ok]
