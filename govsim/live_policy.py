@@ -83,8 +83,9 @@ class LivePolicy:
             # restores what a run of the saved scenario would restore
             self.timeline = self.saved_scenario().steps()
         super().step()
-        if self.steps >= self.horizon:
-            self.running = False
+        # the live view's own horizon, which "Go on" moves past the scenario's run.months
+        # (where GovernanceModel.step stops a batch run)
+        self.running = self.steps < self.horizon
 
     def go_on(self, months: int = GO_ON_MONTHS) -> None:
         """Let the run go on past its horizon, by ``months``."""
