@@ -187,6 +187,19 @@ def cmd_compare(args) -> int:
     return compare_main(args)
 
 
+def add_executor_options(p: argparse.ArgumentParser) -> None:
+    """Where the runs of a sweep, calibration or optimisation go: ``--workers N``,
+    ``--scheduler ADDRESS`` or ``--dask-local N`` (one of them; see
+    :func:`govsim.sweep.executors.make_executor`)."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=int, metavar="N",
+                       help="local processes (default: all cores; 1 runs in this process)")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="address of an existing Dask scheduler, e.g. tcp://host:8786")
+    group.add_argument("--dask-local", type=int, metavar="N",
+                       help="start a loopback Dask LocalCluster with N workers")
+
+
 def _add_sweep(sub) -> None:
     p = sub.add_parser("sweep", help="run a parameter sweep from an experiment file",
                        description="Run the designed sample of an experiment file, resumably, "
@@ -195,13 +208,7 @@ def _add_sweep(sub) -> None:
                                    "the sweep finished but some runs failed.")
     p.add_argument("experiment", help="experiment TOML file, or a bundled name (see "
                                       "experiments/)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--workers", type=int, metavar="N",
-                       help="local processes (default: all cores; 1 runs in this process)")
-    group.add_argument("--scheduler", metavar="ADDRESS",
-                       help="address of an existing Dask scheduler, e.g. tcp://host:8786")
-    group.add_argument("--dask-local", type=int, metavar="N",
-                       help="start a loopback Dask LocalCluster with N workers")
+    add_executor_options(p)
     p.add_argument("--out", type=Path, help="dataset folder (default out/sweeps/<name>/)")
     p.add_argument("--force", action="store_true",
                    help="discard the results already in --out and start again (needed when "

@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from govsim.cli import add_executor_options
+
 #: Defaults sized for the bundled Guangdong targets on 2 idle cores: about 5,700
 #: simulations of ~0.09 s CPU each, well under 15 minutes (see README, "Calibrate to your
 #: district", for what was measured and what is estimated). More generations can be added
@@ -30,13 +32,7 @@ def add_parser(sub) -> None:
     p.add_argument("--generations", type=int, default=DEFAULT_GENERATIONS, metavar="N",
                    help=f"ABC-SMC generations (default {DEFAULT_GENERATIONS})")
     p.add_argument("--seed", type=int, help="master seed (default: the targets file's)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--workers", type=int, metavar="N",
-                       help="local processes (default: all cores; 1 runs in this process)")
-    group.add_argument("--scheduler", metavar="ADDRESS",
-                       help="address of an existing Dask scheduler, e.g. tcp://host:8786")
-    group.add_argument("--dask-local", type=int, metavar="N",
-                       help="start a loopback Dask LocalCluster with N workers")
+    add_executor_options(p)
     p.add_argument("--out", type=Path, help="output folder (default out/calibrate/<targets>/)")
     p.add_argument("--resume", action="store_true",
                    help="continue the calibration in --out (also to add generations: "

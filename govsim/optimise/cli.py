@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from govsim.cli import add_executor_options
+
 
 def add_parser(sub) -> None:
     """Register ``govsim optimise`` on the main parser's subcommands."""
@@ -23,13 +25,7 @@ def add_parser(sub) -> None:
     p.add_argument("problem", help="problem TOML file, or a bundled name (see problems/)")
     p.add_argument("--trials", type=int, metavar="N",
                    help="finished trials wanted in the study (default: the problem's)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--workers", type=int, metavar="N",
-                       help="local processes (default: all cores; 1 runs in this process)")
-    group.add_argument("--scheduler", metavar="ADDRESS",
-                       help="address of an existing Dask scheduler, e.g. tcp://host:8786")
-    group.add_argument("--dask-local", type=int, metavar="N",
-                       help="start a loopback Dask LocalCluster with N workers")
+    add_executor_options(p)
     p.add_argument("--out", type=Path, help="folder (default out/optimise/<problem>/)")
     p.add_argument("--resume", action="store_true",
                    help="continue the study already in --out (after an interruption, or "
