@@ -23,8 +23,9 @@ import pytest
 
 from govsim.cli import main
 from govsim.optimise import load_problem, optimise
-from govsim.optimise.driver import open_study
+from govsim.optimise.driver import distributions, open_study, plan_batch
 from govsim.optimise.evaluation import replicate_seeds
+from govsim.optimise.problem import prepare
 from govsim.optimise.toys import BOWL_OPTIMUM, _error
 from govsim.scenario import Scenario
 from govsim.sweep.executors import DaskExecutor, ProcessExecutor, SerialExecutor
@@ -173,6 +174,28 @@ def test_resume_after_sigkill_continues_to_the_requested_trials(tmp_path, capsys
     whole = optimise(problem, out=tmp_path / "whole", executor=SerialExecutor(), echo=quiet)
     assert [t.params for t in trials_of(tmp_path / "whole")] == [t.params for t in trials]
     assert whole.search.trials == 24
+
+
+def test_a_batch_cut_short_between_trials_is_completed_as_planned(tmp_path):
+    # A kill can come while a batch's candidates are being written: the study then holds
+    # part of a batch. The resume completes it with the candidates it was planned with, so
+    # the study is the uninterrupted one, every trial whole.
+    problem = write(tmp_path, BOWL.format(trials=12, delay=0.0))
+    optimise(problem, out=tmp_path / "whole", executor=SerialExecutor(), echo=quiet)
+    optimise(problem, out=tmp_path / "cut", trials=4, executor=SerialExecutor(), echo=quiet)
+    prepared = prepare(load_problem(problem))
+    study = open_study(prepared.problem, tmp_path / "cut")
+    planned = plan_batch(study, prepared.problem, distributions(prepared), study.get_trials(),
+                         [], index=1, size=4)
+    study.add_trial(planned[0])  # the kill came after the second candidate was written
+    study.add_trial(planned[1])
+    lines: list[str] = []
+    optimise(problem, out=tmp_path / "cut", resume=True, executor=SerialExecutor(),
+             echo=lines.append)
+    assert "resuming: running again the 2 trials the interrupted session left" in lines
+    cut, whole = trials_of(tmp_path / "cut"), trials_of(tmp_path / "whole")
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in cut)
+    assert [(t.params, t.values) for t in cut] == [(t.params, t.values) for t in whole]
 
 
 def _complete(out: Path) -> int:

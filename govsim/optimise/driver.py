@@ -11,9 +11,9 @@ it has run. What the sampler proposes therefore depends only on the seed and on 
 already in the study, never on the executor, on the order results come back, or on whether
 the study was interrupted and resumed between batches.
 
-The study lives in an SQLite file (``study.db``), so a killed optimisation resumes: trials
-left RUNNING by the killed session are run again with the values they were given, then the
-search goes on to the requested number of trials.
+The study lives in an SQLite file (``study.db``), so a killed optimisation resumes: the
+batch the kill cut short is completed with the candidates it was planned with and run again,
+then the search goes on to the requested number of trials.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from govsim.optimise.evaluation import SAMPLER, Evaluation, Evaluator, derived_s
 from govsim.optimise.problem import Prepared, Problem
 
 STUDY_FILE = "study.db"
+#: the study attribute keeping the sampler's own state between batches (see plan_batch)
+SAMPLER_STATE = "sampler_state"
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -80,10 +82,13 @@ def storage(out: Path) -> optuna.storages.RDBStorage:
 
 def open_study(problem: Problem, out: Path) -> optuna.Study:
     """The problem's study in ``out/study.db``, created or loaded."""
-    directions = ["minimize" if o.direction == "minimise" else "maximize"
-                  for o in problem.objectives]
     return optuna.create_study(study_name=problem.name, storage=storage(out),
-                               directions=directions, load_if_exists=True)
+                               directions=directions(problem), load_if_exists=True)
+
+
+def directions(problem: Problem) -> list[str]:
+    """optuna's spelling of the objectives' directions."""
+    return ["minimize" if o.direction == "minimise" else "maximize" for o in problem.objectives]
 
 
 def distributions(prepared: Prepared) -> dict[str, BaseDistribution]:
@@ -133,25 +138,72 @@ def search(prepared: Prepared, out: Path, evaluator: Evaluator, trials: int,
     seeds = replicate_seeds(problem.seed, problem.replicates)
     report = SearchReport()
     start = time.perf_counter()
-    left = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.RUNNING]
+    left = sum(t.state == TrialState.RUNNING for t in study.get_trials(deepcopy=False))
     if left:
-        echo(f"resuming: running again the {len(left)} trials the interrupted session left")
-        running = [Trial(study, t._trial_id) for t in left]
-        _run_batch(study, problem, evaluator, running, seeds, report)
-        report.resumed = len(left)
-    while (done := _finished(study)) < trials:
-        total = len(study.trials)
-        index = total // problem.batch
-        n = min(problem.batch - total % problem.batch, trials - done)
-        study.sampler = make_sampler(problem, index)
-        asked = [study.ask(dists) for _ in range(n)]
-        errors = _run_batch(study, problem, evaluator, asked, seeds, report)
+        echo(f"resuming: running again the {left} trials the interrupted session left")
+        report.resumed = left
+    while _finished(study) < trials:
+        errors = _run_batch(study, problem, evaluator, next_batch(study, problem, dists, trials),
+                            seeds, report)
         elapsed = time.perf_counter() - start
         echo(f"  {_finished(study)}/{trials} trials ({report.ran / elapsed * 60:.0f} "
              f"trials/min){_best_text(study, problem)}{_failed_text(errors)}")
     report.trials = _finished(study)
     report.elapsed = time.perf_counter() - start
     return report
+
+
+def next_batch(study: optuna.Study, problem: Problem, dists: dict[str, BaseDistribution],
+               trials: int) -> list[Trial]:
+    """The unfinished trials of the batch to run next, its missing candidates added first.
+
+    That batch is the one holding the first unfinished trial (left by a killed session, or
+    enqueued), or else the next one. Its candidates are planned from the trials before it,
+    so a batch that a kill cut short is completed with the very candidates an uninterrupted
+    run gives.
+    """
+    existing = study.get_trials(deepcopy=False)
+    first_open = next((t.number for t in existing if not t.state.is_finished()), len(existing))
+    begin = first_open // problem.batch * problem.batch
+    index = begin // problem.batch
+    size = max(min(problem.batch, trials - begin), len(existing) - begin)
+    planned = plan_batch(study, problem, dists, existing[:begin], existing[begin:], index, size)
+    study.sampler = make_sampler(problem, index)  # asks of enqueued trials meet the same one
+    for number, candidate in enumerate(planned, start=begin):
+        if number >= len(existing):
+            study.add_trial(candidate)
+        elif existing[number].state == TrialState.WAITING:
+            study.ask(dists)  # optuna gives the enqueued trial its fixed values
+    return [Trial(study, t._trial_id) for t in study.get_trials(deepcopy=False)[begin:]
+            if t.state == TrialState.RUNNING]
+
+
+def plan_batch(study: optuna.Study, problem: Problem, dists: dict[str, BaseDistribution],
+               before: list[FrozenTrial], batch: list[FrozenTrial], index: int,
+               size: int) -> list[FrozenTrial]:
+    """The batch's ``size`` candidates, asked of a copy in memory of the trials before it
+    and of the batch's enqueued trials (which are asked first, as optuna does).
+
+    Asked of the study itself, optuna would write each trial and then each of its values in
+    separate commits, and a kill in between would leave a trial with values missing; added
+    whole (one commit each), a batch can only be cut short between trials.
+    """
+    memory = optuna.create_study(storage=optuna.storages.InMemoryStorage(),
+                                 directions=directions(problem),
+                                 sampler=make_sampler(problem, index))
+    memory.add_trials(before + [t for t in batch if t.state == TrialState.WAITING])
+    # NSGA-II fixes each generation's parents at its first ask and keeps them in the study's
+    # system attributes by trial id. Ids in a fresh in-memory study are trial numbers, so
+    # that state is kept, as it is, with the study on disk (optuna has no public call to set
+    # a study's system attributes, hence the private storage calls).
+    for key, value in study.user_attrs.get(SAMPLER_STATE, {}).items():
+        memory._storage.set_study_system_attr(memory._study_id, key, value)
+    for _ in range(size):
+        memory.ask(dists)
+    study.set_user_attr(SAMPLER_STATE, memory._storage.get_study_system_attrs(memory._study_id))
+    return [optuna.trial.create_trial(state=TrialState.RUNNING, params=t.params,
+                                      distributions=t.distributions, system_attrs=t.system_attrs)
+            for t in memory.get_trials(deepcopy=False)[len(before):]]
 
 
 def _finished(study: optuna.Study) -> int:
