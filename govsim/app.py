@@ -451,6 +451,11 @@ _mesa_default_layout = _mesa_solara_viz.make_initial_grid_layout
 _mesa_solara_viz.make_initial_grid_layout = _initial_layout
 
 
+#: Milliseconds between months while playing: 2.5 months a second, slow enough to read the
+#: events and see each month drawn (Mesa's 100 ms ran a two-year run in under three seconds,
+#: faster than the charts are drawn); Mesa's "Play Interval" slider changes it.
+PLAY_INTERVAL_MS = 400
+
 #: The scenario this browser session picked and the seed to start it with, or None before
 #: the first pick. Solara keeps a module-level reactive variable per session (per tab).
 picked = solara.reactive(None)
@@ -537,5 +542,5 @@ def Page():
     with solara.Sidebar():
         ScenarioPicker(choices, model)
         PolicyCard(model, LEVERS, rebuild, go_on)
-    SolaraViz(model, components=COMPONENTS, model_params=params,
+    SolaraViz(model, components=COMPONENTS, model_params=params, play_interval=PLAY_INTERVAL_MS,
               name="govsim · food-safety governance, live")
