@@ -55,10 +55,11 @@ def consume(model: GovernanceModel) -> None:
     unsafe_share = float(source.sum())  # chance a purchase is unsafe food
     model.tally["unsafe_purchase_share"] = unsafe_share
     from_business = _fall_ill(model, unsafe_share * sc.consumers.illness_probability)
-    other = _fall_ill_elsewhere(model, from_business)
-    ill = np.concatenate([from_business, other])
     c.ill[:] = False
-    c.ill[ill] = True
+    c.ill[from_business] = True
+    other = _fall_ill_elsewhere(model)
+    c.ill[other] = True
+    ill = np.concatenate([from_business, other])
     p_complain = complaint_probability(model, c.trust[ill], c.aware[ill])
     complained = model.rng.random(len(ill)) < p_complain
     complainants = ill[complained]
@@ -99,13 +100,13 @@ def _fall_ill(model: GovernanceModel, risk_per_meal: float) -> np.ndarray:
     return candidates[model.rng.random(len(candidates)) * p_max < p]
 
 
-def _fall_ill_elsewhere(model: GovernanceModel, ill: np.ndarray) -> np.ndarray:
+def _fall_ill_elsewhere(model: GovernanceModel) -> np.ndarray:
     """Consumers (not already ill) who fall ill from food not traceable to a business's
-    unsafe batch: home cooking, sporadic cases. Drawn sparsely, O(ill)."""
+    unsafe batch: home cooking, sporadic cases. Drawn sparsely, O(ill); sorted."""
     c = model.consumers
     p = -math.expm1(math.log1p(-model.params.consumers.other_illness_per_year) / 12.0)
     drawn = model.rng.choice(c.count, model.rng.binomial(c.count, p), replace=False)
-    return np.setdiff1d(drawn, ill)
+    return np.sort(drawn[~c.ill[drawn]])
 
 
 def _draw_businesses(model: GovernanceModel, n: int,
@@ -114,20 +115,24 @@ def _draw_businesses(model: GovernanceModel, n: int,
 
     A multinomial over the businesses with any weight (few, when only unsafe ones can be a
     source); by inverse-CDF look-up when there are more businesses than people to place.
-    Returned sparse, as most businesses get nobody.
+    Returned sparse (by business), as most businesses get nobody.
     """
-    some = np.flatnonzero(weight)
-    if n == 0 or len(some) == 0:
-        return some[:0], np.zeros(0, dtype=np.int64)
-    w = weight[some]
-    if len(some) <= n:
+    nonzero = np.count_nonzero(weight) if n else 0
+    if nonzero == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if nonzero <= n:
+        some = np.flatnonzero(weight)
+        w = weight[some]
         counts = model.rng.multinomial(n, w / w.sum())
-    else:
-        cumulative = np.cumsum(w)
-        where = np.searchsorted(cumulative, model.rng.random(n) * cumulative[-1], side="right")
-        counts = np.bincount(np.minimum(where, len(some) - 1), minlength=len(some))
-    hit = counts > 0
-    return some[hit], counts[hit]
+        hit = counts > 0
+        return some[hit], counts[hit]
+    # The cumulative sum over all businesses: those without weight add exactly 0.0, so it
+    # picks whom a sum over the weighted ones would pick, without first gathering them.
+    cumulative = np.cumsum(weight)
+    total = cumulative[-1]
+    last = np.searchsorted(cumulative, total, side="left")  # the last with any weight
+    where = np.searchsorted(cumulative, model.rng.random(n) * total, side="right")
+    return np.unique(np.minimum(where, last), return_counts=True)
 
 
 def _attribute_complaints(model: GovernanceModel, n_traceable: int, n_other: int,
