@@ -114,7 +114,7 @@ class GovernanceModel(mesa.Model):
         self.business_agents = [FoodBusiness(self, i) for i in range(self.businesses.count)]
         self._consumer_agents: dict[int, Consumer] = {}
         self.beliefs = initial_beliefs(self)
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = MonthlyRows(
             model_reporters={name: _reporter(name) for name in metrics.COLUMNS})
         self._warm_start()
 
@@ -209,6 +209,30 @@ def _scenario_with(scenario: Scenario | str | Path | None, params: dict[str, Any
         return scenario
     dotted = {name.replace("__", "."): value for name, value in params.items()}
     return scenario.with_overrides(dotted, source="GovernanceModel")
+
+
+class MonthlyRows(mesa.DataCollector):
+    """Mesa's DataCollector, filled from the month's row of figures (``model.row``).
+
+    Mesa's ``collect`` calls one reporter per column and deep-copies what it returns: 64
+    columns took a twentieth of a month's time. The row holds plain floats already, so its
+    values are appended as they are. The reporters stay, so Mesa's tools (``batch_run``,
+    ``get_model_vars_dataframe``) see the usual DataCollector; agent reporters, if added,
+    are collected by Mesa.
+    """
+
+    def collect(self, model: GovernanceModel) -> None:
+        row = model.row
+        for name, values in self.model_vars.items():
+            values.append(row[name])
+        if hasattr(self, "_collection_steps"):  # Mesa 3.5 notes when each row was collected
+            self._collection_steps.append(model.time)
+        if self.agent_reporters or self.agenttype_reporters:
+            reporters, self.model_reporters = self.model_reporters, {}
+            try:
+                super().collect(model)
+            finally:
+                self.model_reporters = reporters
 
 
 def _reporter(name: str):

@@ -55,9 +55,12 @@ class BusinessState:
     def count(self) -> int:
         return len(self.sector)
 
-    def sales_yuan(self) -> np.ndarray:
-        """This month's sales: normal sales times the demand left after lost reputation."""
-        return self.revenue_yuan * self.demand
+    def sales_yuan(self, who: np.ndarray | None = None) -> np.ndarray:
+        """This month's sales (of businesses ``who``, or all): normal sales times the demand
+        left after lost reputation."""
+        if who is None:
+            return self.revenue_yuan * self.demand
+        return self.revenue_yuan[who] * self.demand[who]
 
 
 @dataclass

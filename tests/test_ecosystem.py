@@ -100,14 +100,16 @@ def test_running_turns_false_at_the_horizon():
     assert model.datacollector.get_model_vars_dataframe()["step"].tolist() == [1, 2, 3, 4]
 
 
-def test_mesa_batch_run_takes_a_parameter_grid():
-    grid = {"scenario": [small()], "budget__annual_yuan": [2e5, 8e5],
-            "participation.disclosure": [False, True]}
+def _seeded(grid: dict, seed: int) -> tuple[dict, dict]:
+    """The grid and batch_run's seeding arguments for one seed, in this Mesa's way."""
     if "rng" in inspect.signature(mesa.batch_run).parameters:  # Mesa 3.5: seeds go in rng
-        seeding = {"rng": [3]}
-    else:                                                     # Mesa 3.3: seeds in the grid
-        grid["seed"] = [3]
-        seeding = {}
+        return grid, {"rng": [seed]}
+    return {**grid, "seed": [seed]}, {}                        # Mesa 3.3: seeds in the grid
+
+
+def test_mesa_batch_run_takes_a_parameter_grid():
+    grid, seeding = _seeded({"scenario": [small()], "budget__annual_yuan": [2e5, 8e5],
+                             "participation.disclosure": [False, True]}, 3)
     rows = mesa.batch_run(GovernanceModel, grid, number_processes=1, display_progress=False,
                           data_collection_period=1, **seeding)
     runs = {(r["budget__annual_yuan"], r["participation.disclosure"]) for r in rows}
@@ -118,6 +120,15 @@ def test_mesa_batch_run_takes_a_parameter_grid():
             and not r["participation.disclosure"]][0]
     alone = govsim.run(small(**{"budget.annual_yuan": 8e5}), seed=3).timeseries.iloc[-1]
     assert last["compliance_rate"] == pytest.approx(alone["compliance_rate"])
+
+
+def test_mesa_batch_run_gives_the_last_month_by_default():
+    grid, seeding = _seeded({"scenario": [small()]}, 3)
+    rows = mesa.batch_run(GovernanceModel, grid, number_processes=1, display_progress=False,
+                          **seeding)
+    assert [r["step"] for r in rows] == [4]
+    alone = govsim.run(small(), seed=3).timeseries.iloc[-1]
+    assert rows[0]["compliance_rate"] == pytest.approx(alone["compliance_rate"])
 
 
 # --- per-capita outputs ----------------------------------------------------------------------

@@ -72,8 +72,9 @@ def consume(model: GovernanceModel) -> None:
     model.tally["complaints"] = len(complainants) * scale
     n_traceable = int(round(np.count_nonzero(complained[: len(from_business)]) * scale))
     n_other = int(round(np.count_nonzero(complained[len(from_business):]) * scale))
-    _attribute_complaints(model, n_traceable, n_other, shares, source)
-    _lose_reputation(model, int(round(len(from_business) * scale)), shares, source)
+    sellers, sources = Places(shares), Places(source)
+    _attribute_complaints(model, n_traceable, n_other, sellers, sources)
+    _lose_reputation(model, int(round(len(from_business) * scale)), shares, sources)
     _word_of_mouth(model, ill)
     model.aware_share = float(np.count_nonzero(c.aware)) / c.count
 
@@ -109,53 +110,69 @@ def _fall_ill_elsewhere(model: GovernanceModel) -> np.ndarray:
     return np.sort(drawn[~c.ill[drawn]])
 
 
-def _draw_businesses(model: GovernanceModel, n: int,
-                     weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where ``n`` people go, drawn with probabilities ``weight``: (businesses, people).
+class Places:
+    """Businesses people may go to: those with a positive weight, gathered once for the
+    month's several draws from the same weights."""
 
-    A multinomial over the businesses with any weight (few, when only unsafe ones can be a
-    source); by inverse-CDF look-up when there are more businesses than people to place.
-    Returned sparse (by business), as most businesses get nobody.
+    def __init__(self, weight: np.ndarray):
+        if np.count_nonzero(weight) == len(weight):
+            self.index, self.weight = None, weight  # all of them: nothing to gather
+        else:
+            self.index = np.flatnonzero(weight)
+            self.weight = weight[self.index]
+        self._cumulative = None
+
+    def cumulative(self) -> np.ndarray:
+        if self._cumulative is None:
+            self._cumulative = np.cumsum(self.weight)
+        return self._cumulative
+
+    def businesses(self, positions: np.ndarray) -> np.ndarray:
+        return positions if self.index is None else self.index[positions]
+
+
+def _draw_businesses(model: GovernanceModel, n: int,
+                     places: Places) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``n`` people go, drawn with probabilities ``places.weight``: (businesses, people).
+
+    A multinomial over the places (few, when only unsafe ones can be a source); by
+    inverse-CDF look-up when there are more places than people to place. Returned sparse
+    (by business), as most businesses get nobody.
     """
-    nonzero = np.count_nonzero(weight) if n else 0
-    if nonzero == 0:
+    k = len(places.weight)
+    if n == 0 or k == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if nonzero <= n:
-        some = np.flatnonzero(weight)
-        w = weight[some]
-        counts = model.rng.multinomial(n, w / w.sum())
-        hit = counts > 0
-        return some[hit], counts[hit]
-    # The cumulative sum over all businesses: those without weight add exactly 0.0, so it
-    # picks whom a sum over the weighted ones would pick, without first gathering them.
-    cumulative = np.cumsum(weight)
-    total = cumulative[-1]
-    last = np.searchsorted(cumulative, total, side="left")  # the last with any weight
-    where = np.searchsorted(cumulative, model.rng.random(n) * total, side="right")
-    return np.unique(np.minimum(where, last), return_counts=True)
+    if k <= n:
+        counts = model.rng.multinomial(n, places.weight / places.weight.sum())
+        hit = np.flatnonzero(counts)
+        return places.businesses(hit), counts[hit]
+    cumulative = places.cumulative()
+    where = np.searchsorted(cumulative, model.rng.random(n) * cumulative[-1], side="right")
+    positions, counts = np.unique(np.minimum(where, k - 1), return_counts=True)
+    return places.businesses(positions), counts
 
 
 def _attribute_complaints(model: GovernanceModel, n_traceable: int, n_other: int,
-                          shares: np.ndarray, source: np.ndarray) -> None:
+                          sellers: Places, sources: Places) -> None:
     """Spread real complaints over businesses: people made ill by a business name it with
     ``attribution_probability``, otherwise a place they ate; people made ill elsewhere name
     a place they ate. Complaints join the queue the regulator has not yet followed up."""
     b = model.businesses
     attribution = model.params.participation.attribution_probability
-    n_right = model.rng.binomial(n_traceable, attribution) if source.any() else 0
+    n_right = model.rng.binomial(n_traceable, attribution) if len(sources.weight) else 0
     n_people = n_traceable + n_other
-    b.complaints = np.zeros(len(shares))
-    b.complaints_true = np.zeros(len(shares))
-    where, people = _draw_businesses(model, n_right, source)
+    b.complaints = np.zeros(b.count)
+    b.complaints_true = np.zeros(b.count)
+    where, people = _draw_businesses(model, n_right, sources)
     b.complaints_true[where] = people
     b.complaints += b.complaints_true
-    where, people = _draw_businesses(model, n_people - n_right, shares)
+    where, people = _draw_businesses(model, n_people - n_right, sellers)
     b.complaints[where] += people
     b.complaint_queue += b.complaints
 
 
 def _lose_reputation(model: GovernanceModel, ill_people: int, shares: np.ndarray,
-                     source: np.ndarray) -> None:
+                     sources: Places) -> None:
     """Customers made ill who know where they ate stay away and tell others: the business
     loses that share of its customers (demand recovers in the adaptation phase).
 
@@ -165,7 +182,7 @@ def _lose_reputation(model: GovernanceModel, ill_people: int, shares: np.ndarray
     sc = model.params
     b = model.businesses
     known = model.rng.binomial(ill_people, sc.participation.attribution_probability)
-    where, people = _draw_businesses(model, known, source)
+    where, people = _draw_businesses(model, known, sources)
     model.ill_who_know = (where, people)
     customers = sc.consumers.population * shares[where]
     lost = np.minimum(sc.consumers.reputation_effect * people / np.maximum(customers, 1.0), 1.0)
@@ -178,7 +195,7 @@ def lost_margin_yuan(model: GovernanceModel, where: np.ndarray, lost: np.ndarray
     """Margin a business gives up when it loses ``lost`` of its demand: the lost sales
     until demand recovers (it recovers a share ``DEMAND_RECOVERY`` a month)."""
     b = model.businesses
-    return lost * b.sales_yuan()[where] * model.params.businesses.margin / DEMAND_RECOVERY
+    return lost * b.sales_yuan(where) * model.params.businesses.margin / DEMAND_RECOVERY
 
 
 def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:

@@ -28,17 +28,20 @@ PRODUCT_CHANNELS = ("sampling", "followup", "backcheck", "outbreak")
 BULLETIN_CHANNELS = ("sampling", "followup")  # sampling results are published by law
 
 
-def product_fine_yuan(model: GovernanceModel, businesses: np.ndarray) -> np.ndarray:
-    """Art. 124 fine for failed food: a multiple of the goods' value, with a minimum."""
+def product_fine_yuan(model: GovernanceModel, businesses: np.ndarray,
+                      goods: np.ndarray | None = None) -> np.ndarray:
+    """Art. 124 fine for failed food: a multiple of the goods' value (``goods``, if known
+    already), with a minimum."""
     law = model.params.law
-    goods = batch_value_yuan(model, businesses)
+    if goods is None:
+        goods = batch_value_yuan(model, businesses)
     return np.maximum(law.business_fine_yuan, law.fine_goods_multiple * goods)
 
 
 def batch_value_yuan(model: GovernanceModel, businesses: np.ndarray) -> np.ndarray:
     """Value of one batch (lot) of these businesses' goods: what a recall costs."""
     b = model.businesses
-    return model.params.businesses.batch_share_of_sales * b.sales_yuan()[businesses]
+    return model.params.businesses.batch_share_of_sales * b.sales_yuan(businesses)
 
 
 def publication_reach(model: GovernanceModel, channel: str) -> float:

@@ -56,7 +56,12 @@ def planned_weights(model: GovernanceModel) -> np.ndarray:
     return np.ones(model.businesses.count)
 
 
-def sampling_chance(model: GovernanceModel, batches: int) -> np.ndarray:
-    """Each business's chance of a routine sample this month under the published plan."""
+def sampling_chance(model: GovernanceModel, batches: int,
+                    who: np.ndarray | None = None) -> np.ndarray:
+    """Each business's (or those ``who``'s) chance of a routine sample this month under the
+    published plan."""
     w = planned_weights(model)
-    return np.minimum(batches * w / w.sum(), 1.0)
+    total = w.sum()
+    if who is not None:
+        w = w[who]
+    return np.minimum(batches * w / total, 1.0)

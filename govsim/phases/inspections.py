@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from govsim.draws import choose_weighted
 from govsim.phases.enforcement import confirm
 from govsim.phases.grading import planned_weights
 
@@ -93,7 +94,7 @@ def inspect_routinely(model: GovernanceModel) -> None:
     n = min(model.staff.take(b.count), b.count)
     if n:
         w = planned_weights(model)
-        inspected = model.rng.choice(b.count, n, replace=False, p=w / w.sum())
+        inspected = choose_weighted(model.rng, w / w.sum(), n)
         model.tally["routine_inspections"] += n
         model.tally["inspections"] += n
         found = _findings(model, inspected)

@@ -143,16 +143,17 @@ def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndar
     sc = model.params
     beliefs = model.beliefs
     sector = b.sector[who]
-    sales = b.sales_yuan()[who]
+    sales = b.sales_yuan(who)
     fine_chance = beliefs.fine_given_confirmed[sector]
     margin_rate = sales * sc.businesses.margin / DEMAND_RECOVERY
     # sampling: the plan and its grade say how often it is sampled; peers say how often an
     # unsafe sample fails; a failure costs the recall, the fine and the bulletin's customers
-    sampled = sampling_chance(model, model.planned_batches)[who]
+    sampled = sampling_chance(model, model.planned_batches, who)
     sampled[b.followups_due[who] > 0] = 1.0  # a follow-up sample is announced and certain
     extra_unsafe = b.hazard_cut[who] - b.hazard_comply[who]
-    per_failure = (batch_value_yuan(model, who)
-                   + fine_chance * product_fine_yuan(model, who)
+    goods = batch_value_yuan(model, who)
+    per_failure = (goods
+                   + fine_chance * product_fine_yuan(model, who, goods)
                    + publication_reach(model, "sampling")
                    * sc.participation.disclosure_demand_loss * margin_rate)
     sampling = sampled * extra_unsafe * beliefs.fail_given_unsafe[sector] * per_failure
