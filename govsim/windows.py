@@ -18,9 +18,9 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
-from scipy import stats as sps
+
+from govsim.intervals import mean_interval
 
 if TYPE_CHECKING:
     from govsim.scenario import Scenario
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 PRE_MONTHS = 12  # the pre-change level is read over the last year before the change
 BAND_SDS = 2.0  # the pre-change band: mean +- 2 standard deviations of the monthly values
 STAY_MONTHS = 3  # back means back for 3 consecutive months, not a single lucky month
-CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ def window_table(runs: pd.DataFrame, scenario: Scenario,
         inside = (runs["step"] >= w.first) & (runs["step"] <= w.last)
         for column in columns:
             per_run = runs.loc[inside, column].groupby(replicate[inside]).mean()
-            mean, low, high, n = _mean_interval(per_run.to_numpy(dtype=float))
+            mean, low, high, n = mean_interval(per_run.to_numpy(dtype=float))
             rows.append({"window": w.label, "first": w.first, "last": w.last,
                          "column": column, "mean": mean, "low": low, "high": high, "n": n})
     return pd.DataFrame(rows, columns=["window", "first", "last", "column", "mean", "low",
@@ -216,18 +215,6 @@ def _months_to_return(inside: pd.Series) -> int | None:
         if values[i: i + STAY_MONTHS].all():
             return i
     return None
-
-
-def _mean_interval(x: np.ndarray) -> tuple[float, float, float, int]:
-    x = x[~np.isnan(x)]
-    n = len(x)
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    mean = float(x.mean())
-    if n < 2:
-        return mean, math.nan, math.nan, n
-    half = float(sps.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
-    return mean, mean - half, mean + half, n
 
 
 #: Outcomes shown in the phase tables: (column, label, format).

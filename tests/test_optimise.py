@@ -350,7 +350,6 @@ def test_tiny_real_problem_writes_answer_front_and_scenarios(tmp_path, capsys):
     assert first.startswith("The cheapest mix found that reaches compliance rate >= 0.5 "
                             "costs") or first.startswith("No mix found")
     assert first in printed
-    assert "FALLBACK" in report or "public_cost_yuan" in __import__("govsim").metrics.COLUMNS
     for name in ("front.png", "front.csv", "trials.csv", "report.html", "optimise.json",
                  "problem.toml"):
         assert (out / name).stat().st_size > 0

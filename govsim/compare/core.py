@@ -48,12 +48,12 @@ import pandas as pd
 from scipy import stats as sps
 
 from govsim.compare import costs
+from govsim.intervals import CONFIDENCE, mean_interval
 from govsim.metrics import COLUMNS
 from govsim.output import HEADLINES
 from govsim.run import SUMMARY_MONTHS, run
 from govsim.scenario import Scenario, ScenarioError, bundled_scenarios, resolve
 
-CONFIDENCE = 0.95
 MIN_REPLICATES = 2  # an interval needs at least two runs
 BASELINE_NAME = "baseline"
 
@@ -434,25 +434,6 @@ def run_summaries(runs: pd.DataFrame, p: Plan) -> pd.DataFrame:
 
 
 # --- statistics --------------------------------------------------------------------------------
-
-
-def mean_interval(values: Iterable[float],
-                  confidence: float = CONFIDENCE) -> tuple[float, float, float, int]:
-    """Mean of ``values`` and its t-interval, ignoring NaN.
-
-    Returns:
-        ``(mean, low, high, n)``; ``low``/``high`` are NaN with fewer than two values.
-    """
-    x = np.asarray(list(values), dtype=float)
-    x = x[~np.isnan(x)]
-    n = len(x)
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    mean = float(x.mean())
-    if n < 2:
-        return mean, math.nan, math.nan, n
-    half = float(sps.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
-    return mean, mean - half, mean + half, n
 
 
 def paired_difference(values: pd.Series, baseline: pd.Series,

@@ -10,17 +10,16 @@ results come back.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from govsim.intervals import mean_interval
 from govsim.optimise.measures import measure_value, run_figures
-from govsim.optimise.problem import Prepared, ProblemError
-from govsim.scenario import Scenario, ScenarioError
+from govsim.optimise.problem import Prepared
+from govsim.scenario import Scenario
 from govsim.sweep.executors import Executor
 from govsim.sweep.worker import ChunkTask
 
@@ -30,9 +29,6 @@ SEARCH, FRESH, SAMPLER = 0, 1, 2
 #: Runs per chunk in a re-evaluation (a candidate's many fresh runs are split, so both
 #: workers share one candidate).
 REEVAL_CHUNK = 8
-
-CONFIDENCE = 0.95
-
 
 def derived_seed(master: int, stream: int, index: int) -> int:
     """The ``index``-th seed of ``stream`` under ``master``: a 32-bit word of
@@ -69,24 +65,10 @@ class Evaluation:
 
     def interval(self, key: str) -> tuple[float, float, float]:
         """Mean and its 95% t-interval over the replicates."""
-        return mean_interval(self.per_run[key].to_numpy(dtype=float))
+        return mean_interval(self.per_run[key].to_numpy(dtype=float))[:3]
 
     def means(self) -> dict[str, float]:
         return {k: self.mean(k) for k in self.per_run.columns}
-
-
-def mean_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float,
-                                                                               float]:
-    """``(mean, low, high)`` with a t-interval; NaN bounds with fewer than two values."""
-    x = values[~np.isnan(values)]
-    if len(x) == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if len(x) < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1)
-                 / math.sqrt(len(x)))
-    return mean, mean - half, mean + half
 
 
 class Evaluator:
@@ -102,19 +84,6 @@ class Evaluator:
         self.problem = prepared.problem
         self.executor = executor
         self._series = prepared.model.uses_scenario
-
-    def scenario_of(self, params: dict[str, Any], source: str = "candidate") -> Scenario | None:
-        """The base scenario with the levers set (``None`` for a free-parameter model).
-
-        Raises:
-            ProblemError: the combination is refused by the scenario's rules.
-        """
-        if self.prepared.base is None:
-            return None
-        try:
-            return self.prepared.base.with_overrides(params, source=source)
-        except ScenarioError as exc:
-            raise ProblemError(str(exc)) from None
 
     def evaluate(self, candidates: list[dict[str, Any]], seeds: list[int],
                  bases: list[Scenario | None] | None = None) -> list[Evaluation]:
@@ -149,21 +118,16 @@ class Evaluator:
         owner_of = {t.runs[0][0]: o for t, o in zip(tasks, owners, strict=True)}
         for task, frame in self.executor.map(iter(tasks)):
             frames[owner_of[task.runs[0][0]]].append(frame)
-        return [self._collect(candidates[i], frames[i], n,
-                              bases[i] if bases is not None else None)
-                for i in range(len(candidates))]
+        return [self._collect(candidates[i], frames[i]) for i in range(len(candidates))]
 
-    def _collect(self, params: dict[str, Any], frames: list[pd.DataFrame], n: int,
-                 base: Scenario | None) -> Evaluation:
+    def _collect(self, params: dict[str, Any], frames: list[pd.DataFrame]) -> Evaluation:
         frame = pd.concat(frames, ignore_index=True)
         failed = frame[frame["status"] != "ok"]
         if len(failed):
             return Evaluation(params, error=str(failed["error"].iloc[0]))
-        scenario = base if base is not None else self.scenario_of(params)
-        population = scenario.consumers.population if scenario is not None else None
         rows = []
         for _, run in frame.groupby("run_id", sort=True):
-            figures = run_figures(run, self.problem.window, population)
+            figures = run_figures(run, self.problem.window)
             rows.append({m.key: measure_value(figures, m.output, m.per)
                          for m in self.problem.measures})
         return Evaluation(params, pd.DataFrame(rows))

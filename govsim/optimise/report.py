@@ -21,7 +21,6 @@ import numpy as np
 from govsim.optimise import folder
 from govsim.optimise.figure import axes_of, front_png
 from govsim.optimise.front import non_dominated
-from govsim.optimise.measures import fallbacks_used
 from govsim.optimise.problem import Measure, Problem
 from govsim.optimise.runner import STATUS_QUO, Result
 
@@ -210,7 +209,6 @@ def _closest(result: Result) -> str:
 
 def build(result: Result) -> list[Block]:
     """The report as blocks."""
-    p = result.problem
     blocks: list[Block] = [("h1", _title(result)), ("meta", _meta(result)),
                            ("verdict", answer(result))]
     blocks += [("h2", "Cost against safety"),
@@ -223,8 +221,7 @@ def build(result: Result) -> list[Block]:
     blocks += _importance_section(result)
     blocks += _settings_section(result)
     blocks += _references_section(result)
-    notes = [*fallbacks_used(result.prepared.model, [m.output for m in p.measures]),
-             *_method(result)]
+    notes = _method(result)
     blocks += [("h2", "Method and reproducibility"), ("ul", notes),
                ("pre", "\n".join(_reproduce(result)))]
     return blocks
