@@ -171,6 +171,27 @@ def test_resume_after_sigkill_continues_from_the_last_finished_generation(tmp_pa
         assert abs(med_resumed - med_whole) < 0.5 * spread
 
 
+def test_a_folder_another_calibration_is_writing_is_refused_and_left_alone(tmp_path,
+                                                                          capsys):
+    from govsim import folders
+
+    toy, out = str(toy_file(tmp_path)), tmp_path / "cal"
+    args = [toy, "--population", "20", "--generations", "1", "--workers", "1", "--out",
+            str(out)]
+    assert calibrate(*args) == 0
+    assert folders.read_marker(out)["kind"] == "calibrate"
+    assert not (out / folders.LOCK).exists()  # the lock goes when the calibration ends
+    with folders.locked(out, "test"):  # a calibration still writing there
+        assert calibrate(*args, "--resume") == 2
+    assert "another govsim calibrate is writing to this folder" in capsys.readouterr().err
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    assert calibrate(*args[:-1], str(foreign)) == 2
+    assert "was not written by govsim" in capsys.readouterr().err
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+
+
 BAD_TARGETS = [
     ('column = "y1"', 'column = "y_one"', "targets.first.column = 'y_one' is not a model "
                                           "output; allowed: y1, y2"),

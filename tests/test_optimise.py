@@ -333,8 +333,22 @@ def test_a_foreign_folder_is_refused(tmp_path, capsys):
     (out / "notes.txt").write_text("mine")
     path = write(tmp_path, BOWL.format(trials=4, delay=0.0))
     assert main(["optimise", str(path), "--workers", "1", "--out", str(out)]) == 2
-    assert "not a govsim optimisation folder" in capsys.readouterr().err
+    assert "was not written by govsim" in capsys.readouterr().err
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_folder_another_optimisation_is_writing_is_refused(tmp_path, capsys):
+    from govsim import folders
+
+    out = tmp_path / "out"
+    path = write(tmp_path, BOWL.format(trials=4, delay=0.0))
+    assert main(["optimise", str(path), "--workers", "1", "--out", str(out)]) == 0
+    assert folders.read_marker(out)["kind"] == "optimise"
+    assert not (out / folders.LOCK).exists()  # the lock goes when the optimisation ends
+    with folders.locked(out, "test"):  # an optimisation still writing there
+        assert main(["optimise", str(path), "--workers", "1", "--out", str(out),
+                     "--resume"]) == 2
+    assert "another govsim optimise is writing to this folder" in capsys.readouterr().err
 
 
 # --- a tiny real problem, end to end ------------------------------------------------------

@@ -41,6 +41,7 @@ def add_parser(sub) -> None:
 
 
 def main(args) -> int:
+    from govsim import folders
     from govsim.calibrate import driver, outputs
     from govsim.calibrate import targets as targets_mod
     from govsim.calibrate.sampler import make_backend
@@ -58,19 +59,23 @@ def main(args) -> int:
     out = args.out or Path("out") / "calibrate" / targets.name
     for name, why in targets.skipped.items():
         print(f"govsim calibrate: warning: target {name} skipped ({why})", file=sys.stderr)
-    backend = make_backend(args.workers, args.scheduler, args.dask_local)
-    try:
-        print(f"govsim calibrate: {len(targets.active)} targets, {len(targets.priors)} "
-              f"unknown parameters, {args.population} particles x {args.generations} "
-              f"generations on {backend.describe()}", file=sys.stderr)
-        history = driver.run(targets, out, backend, args.population, args.generations,
-                             seed=args.seed, resume=args.resume)
-    finally:
-        backend.close()
-    seed = targets.spec.seed if args.seed is None else args.seed
-    result = outputs.collect(targets, history, driver.simulator_for(targets), seed,
-                             time.perf_counter() - start)
-    files = outputs.write(result, out)
+    # the rules of every govsim output folder, and one calibration writing to it at a time
+    folders.claim(out, "calibrate", in_place=True,
+                  legacy=lambda path: (path / driver.MANIFEST).is_file())
+    with folders.locked(out, "govsim calibrate"):
+        backend = make_backend(args.workers, args.scheduler, args.dask_local)
+        try:
+            print(f"govsim calibrate: {len(targets.active)} targets, {len(targets.priors)} "
+                  f"unknown parameters, {args.population} particles x {args.generations} "
+                  f"generations on {backend.describe()}", file=sys.stderr)
+            history = driver.run(targets, out, backend, args.population, args.generations,
+                                 seed=args.seed, resume=args.resume)
+        finally:
+            backend.close()
+        seed = targets.spec.seed if args.seed is None else args.seed
+        result = outputs.collect(targets, history, driver.simulator_for(targets), seed,
+                                 time.perf_counter() - start)
+        files = outputs.write(result, out)
     print(summary(result))
     print(f"\nReport: {files['calibration.html']} (also calibration.md, calibrated.toml, "
           f"{outputs.POSTERIOR}, predictive.csv, posterior.png)")

@@ -69,6 +69,7 @@ def prepare_folder(out: Path, settings: Settings, resume: bool) -> bool:
         TargetsError: ``out`` is a file, holds something else, holds a calibration with
             other settings, or holds this one and ``--resume`` was not given.
     """
+    from govsim import folders
     from govsim.output import write_text
 
     if out.exists() and not out.is_dir():
@@ -89,10 +90,10 @@ def prepare_folder(out: Path, settings: Settings, resume: bool) -> bool:
                                "to continue it (or rewrite its outputs), or choose another "
                                "--out")
         return (out / DB_NAME).is_file()
-    if out.is_dir() and any(out.iterdir()):
+    if out.is_dir() and any(p.name not in (folders.LOCK, folders.MARKER) for p in out.iterdir()):
         raise TargetsError(f"--out {out}: the folder is not empty and is not a govsim "
                            "calibration; choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
+    folders.write_marker(out, "calibrate")
     write_text(manifest, json.dumps({"tool": TOOL, "settings": asdict(settings)}, indent=2))
     return False
 

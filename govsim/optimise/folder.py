@@ -8,7 +8,8 @@ from it. It is never taken over silently:
   or another model version, is refused (choose another ``--out``);
 - a folder holding this very optimisation is continued only with ``--resume``.
 
-A lock (``flock``) keeps two optimisations from writing to one folder. Every result file is
+The folder rules, the marker and the lock that keeps two optimisations from writing to one
+folder are those of every govsim output (:mod:`govsim.folders`). Every result file is
 written to a temporary file and renamed into place; the folder of front scenarios is built
 beside the old one and swapped in.
 """
@@ -21,16 +22,17 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from govsim import folders
 from govsim.optimise.problem import Prepared, ProblemError
 from govsim.output import atomic_path
 from govsim.sweep.storage import model_code_fingerprint
 
 MANIFEST = "optimise.json"
-LOCK = ".lock"
 KIND = "govsim optimise"
 
 
@@ -38,25 +40,18 @@ def default_out(name: str) -> Path:
     return Path("out") / "optimise" / name
 
 
+def claim(root: Path) -> None:
+    """Refuse, before any work, a folder govsim may not write (a file, a system or read-only
+    folder, a folder of someone else's files) by the rules of :mod:`govsim.folders`."""
+    folders.claim(root, "optimise", in_place=True,
+                  legacy=lambda path: (path / MANIFEST).is_file())
+
+
 @contextmanager
-def locked(root: Path):
-    """Hold the folder's lock for the whole optimisation."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / LOCK, "a+") as handle:
-        try:
-            import fcntl
-        except ImportError:  # no advisory locks (Windows): one optimisation per folder
-            yield
-            return
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise ProblemError(f"{root}: another govsim optimise is writing to this folder; "
-                               "wait for it, or choose another --out") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def locked(root: Path) -> Iterator[None]:
+    """Hold the folder's lock for the whole optimisation (the lock file goes on every exit)."""
+    with folders.locked(root, "govsim optimise"):
+        yield
 
 
 def fingerprint(prepared: Prepared) -> dict[str, str]:
@@ -104,10 +99,11 @@ def begin(root: Path, prepared: Prepared, resume: bool) -> bool:
             raise ProblemError(f"{root}: already holds this optimisation; add --resume to "
                                "continue it (e.g. to more --trials), or choose another --out")
         return True
-    foreign = [p.name for p in root.iterdir() if p.name != LOCK] if root.exists() else []
+    foreign = [p.name for p in root.iterdir() if p.name not in (folders.LOCK, folders.MARKER)]
     if foreign:
         raise ProblemError(f"{root}: not empty and not a govsim optimisation folder (holds "
                            f"{', '.join(sorted(foreign)[:3])}); choose another --out")
+    folders.write_marker(root, "optimise")
     write(root / "problem.toml", problem.text)
     write(manifest_path, json.dumps({
         "kind": KIND, "problem": problem.name, "source": problem.source,

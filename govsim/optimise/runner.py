@@ -92,6 +92,7 @@ def optimise(problem: Problem | str | Path, out: str | Path | None = None,
         raise ProblemError(f"--trials {trials}: must be at least 1")
     out = Path(out) if out is not None else folder.default_out(problem.name)
     executor = executor or make_executor(workers=workers)
+    folder.claim(out)
     with folder.locked(out):
         resumed = folder.begin(out, prepared, resume)
         with executor:
