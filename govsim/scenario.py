@@ -245,7 +245,7 @@ class Businesses(_Section):
         description="compliance cost relative to the median, by sector (kitchens cost most)")
     compliance_cost_spread: float = Field(
         1.0, ge=0.0, le=5.0, description="log-normal sigma of compliance costs across businesses")
-    initial_compliance: float = _prob(0.82, "fraction complying at the start")
+    initial_compliance: float = _prob(0.72, "fraction complying at the start")
     batch_share_of_sales: float = _prob(
         0.1, "value of one batch (lot) as a fraction of monthly sales: the goods' value for "
              "fines and the cost of a recall")
