@@ -380,17 +380,7 @@ class Scenario(BaseModel):
             ScenarioError: the file is missing, unreadable, or holds an invalid field.
         """
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ScenarioError(f"{path}: no such scenario file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError(f"{path}: cannot read the file ({exc})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
-        except RecursionError:
-            raise ScenarioError(f"{path}: not a scenario (its tables or arrays are nested too "
-                                "deeply to read)") from None
+        _, data = read_toml(path, "scenario", ScenarioError)
         data.setdefault("name", name_from_stem(path.stem))
         return cls.from_dict(data, source=str(path))
 
@@ -536,6 +526,34 @@ def resolve_file(name_or_path: str | Path, bundled: dict[str, Path], kind: str,
         return bundled[str(name_or_path)]
     names = ", ".join(bundled) or "none found"
     raise error(f"{name_or_path}: no such {kind} file, nor a bundled {kind} (bundled: {names})")
+
+
+def read_toml(path: Path, kind: str, error: type[ScenarioError],
+              what: str | None = None) -> tuple[str, dict]:
+    """The text of a TOML file of this ``kind`` ("scenario", "experiment", ...) and what it
+    holds.
+
+    Args:
+        path: the file.
+        kind: what the file is, for messages.
+        error: the error class to raise.
+        what: the kind with its article, e.g. "an experiment" (default "a <kind>").
+
+    Raises:
+        error: the file is missing, unreadable, not TOML, or nested too deeply to read.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        return text, tomllib.loads(text)
+    except FileNotFoundError:
+        raise error(f"{path}: no such {kind} file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read the file ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise error(f"{path}: not {what or 'a ' + kind} (its tables or arrays are nested too "
+                    "deeply to read)") from None
 
 
 def field_names() -> list[str]:

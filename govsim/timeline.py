@@ -306,12 +306,20 @@ def override(data: dict, dotted: str, value: Any, source: str) -> None:
 
 
 def parameter_names(scenario: Scenario) -> list[str]:
-    """The timeline parameters a sweep may vary in this scenario (named changes only)."""
-    out = []
+    """The timeline parameters a sweep or an optimisation may vary in this scenario (named
+    changes only)."""
+    return list(parameter_values(scenario))
+
+
+def parameter_values(scenario: Scenario) -> dict[str, Any]:
+    """Each timeline parameter of :func:`parameter_names` with its value in ``scenario`` (a
+    length of None: the change stays)."""
+    out: dict[str, Any] = {}
     for change in scenario.timeline:
         if change.name:
-            out += [f"timeline.{change.name}.month", f"timeline.{change.name}.length"]
-            out += [f"timeline.{change.name}.set.{k}" for k in change.set]
+            out[f"timeline.{change.name}.month"] = change.month
+            out[f"timeline.{change.name}.length"] = change.length
+            out.update({f"timeline.{change.name}.set.{k}": v for k, v in change.set.items()})
     return out
 
 

@@ -265,6 +265,24 @@ def test_bad_prior_on_a_scenario_field_is_refused(tmp_path, capsys, field, line,
     assert message in err and "Traceback" not in err, err
 
 
+def test_dotted_names_may_be_sub_tables_and_fixed_ones_change_only_their_field(tmp_path):
+    scenario = tmp_path / "district_scenario.toml"
+    scenario.write_text('name = "district"\n[consumers]\ninitial_trust = 0.3\n')
+    dotted = tmp_path / "dotted.toml"
+    dotted.write_text(GOVSIM_TARGETS.format(scenario=scenario.name))
+    tables = tmp_path / "tables.toml"
+    tables.write_text(dotted.read_text()
+                      .replace('"consumers.count" = 2000\n', "")
+                      .replace("[targets.failure_rate]",
+                               "[fixed.consumers]\ncount = 2000\n[targets.failure_rate]")
+                      .replace('[priors."participation.complaint_probability"]',
+                               "[priors.participation.complaint_probability]"))
+    by_name, by_table = targets_mod.load(dotted), targets_mod.load(tables)
+    assert by_table.base.consumers.count == 2000
+    assert by_table.base.consumers.initial_trust == 0.3  # the rest of [consumers] is kept
+    assert by_table.base == by_name.base and by_table.priors == by_name.priors
+
+
 def test_bundled_guangdong_targets_are_valid_and_all_computable():
     targets = targets_mod.load("guangdong_district")
     assert set(targets.active) == {"failure_rate", "catering_ratio", "producer_failure_rate",

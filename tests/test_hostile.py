@@ -407,6 +407,21 @@ def test_ordinary_mistakes_get_one_line_and_exit_2(tmp_path, capsys, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "deep.toml", "tiny.toml"]
 
 
+def test_every_kind_of_input_file_nested_too_deeply_is_refused_by_its_loader(tmp_path):
+    from govsim.calibrate.targets import TargetsError, read
+    from govsim.optimise.problem import ProblemError, load_problem
+    from govsim.sweep.experiment import ExperimentError, load_experiment
+
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 500 + "]" * 500 + "\n")
+    for load, error, kind in ((Scenario.load, ScenarioError, "a scenario"),
+                              (load_experiment, ExperimentError, "an experiment"),
+                              (load_problem, ProblemError, "a problem"),
+                              (read, TargetsError, "a targets file")):
+        with pytest.raises(error, match=f"not {kind} .its tables or arrays are nested too"):
+            load(deep)
+
+
 def test_a_read_only_output_folder_is_refused_before_the_run(tmp_path, capsys, monkeypatch):
     # root writes anywhere, so the test fakes the file system's refusal
     monkeypatch.setattr(folders, "_can_write", lambda folder: False)

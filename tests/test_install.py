@@ -1,4 +1,5 @@
-"""A plain (non-editable) install works: the wheel carries the bundled scenarios and experiments.
+"""A plain (non-editable) install works: the wheel carries the bundled scenarios, experiments,
+problems and targets.
 
 The wheel is built from a copy of the project and installed into a fresh virtualenv, which
 sees the project venv's dependencies through a .pth file (installing them again would take
@@ -54,12 +55,15 @@ def installed(tmp_path_factory) -> Path:
 def test_wheel_install_imports_govsim_from_the_wheel(installed, tmp_path):
     done = _sh(installed / "python", "-c",
                "import govsim, govsim.scenario as s, govsim.sweep.experiment as e;"
+               "import govsim.optimise.problem as p, govsim.calibrate.targets as t;"
                "print(govsim.__file__); print(sorted(s.bundled_scenarios()));"
-               "print(sorted(e.bundled_experiments()))", cwd=tmp_path)
-    where, scenarios, experiments = done.stdout.splitlines()
+               "print(sorted(e.bundled_experiments())); print(sorted(p.bundled_problems()));"
+               "print(sorted(t.bundled_targets()))", cwd=tmp_path)
+    where, scenarios, experiments, problems, targets = done.stdout.splitlines()
     assert where.startswith(str(installed.parent))
     assert "'baseline'" in scenarios and "'collaborative'" in scenarios
     assert "'budget_vs_backchecks'" in experiments
+    assert "'cheapest_95'" in problems and "'guangdong_district'" in targets
 
 
 def test_wheel_install_runs_baseline_from_outside_the_repository(installed, tmp_path):

@@ -313,6 +313,44 @@ def test_bad_problems_are_refused_with_one_line(tmp_path, capsys, change, expect
     assert not (tmp_path / "out" / "study.db").exists()
 
 
+TIMELINE = """
+scenario = "crackdown_then_relax"
+months = 40
+[fixed]
+"timeline.crackdown.month" = 7
+[levers]
+"timeline.crackdown.length" = { range = [6, 24] }
+"timeline.crackdown.set.law.enforcement_probability" = { range = [0.5, 0.95] }
+[[objectives]]
+output = "public_cost_yuan"
+direction = "minimise"
+"""
+
+
+def test_levers_may_be_the_parts_of_a_named_timeline_change_as_in_a_sweep(tmp_path):
+    from types import SimpleNamespace
+
+    from optuna.distributions import IntDistribution
+
+    from govsim.optimise.evaluation import Evaluator
+    from govsim.optimise.problem import ProblemError
+    from govsim.optimise.report import changes
+
+    prepared = prepare(load_problem(write(tmp_path, TIMELINE)))
+    length, enforcement = prepared.problem.levers
+    assert prepared.kinds == {length: "int", enforcement: "float"}
+    assert isinstance(distributions(prepared)[length], IntDistribution)
+    params = {length: 10, enforcement: 0.6}
+    (change,) = Evaluator(prepared, SerialExecutor()).scenario_of(params).timeline
+    assert (change.month, change.length) == (7, 10)
+    assert change.set["law.enforcement_probability"] == 0.6
+    assert changes(SimpleNamespace(prepared=prepared), params) == [
+        f"{length} 10 (status quo 24)", f"{enforcement} 0.6 (status quo 0.9)"]
+    unknown = write(tmp_path, TIMELINE.replace("crackdown.length", "purge.length"))
+    with pytest.raises(ProblemError, match="'timeline.purge.length' is not a scenario field"):
+        prepare(load_problem(unknown))
+
+
 def test_output_names_are_checked_against_the_models_columns_at_run_time(monkeypatch,
                                                                          tmp_path, capsys):
     import govsim.metrics

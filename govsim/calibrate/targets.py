@@ -34,17 +34,17 @@ value and prior is checked against the model and the scenario schema before anyt
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from govsim.scenario import Scenario, ScenarioError, resolve_file
+from govsim.scenario import Scenario, ScenarioError, bundled_dir, read_toml, resolve_file
+from govsim.studyfile import Strict, flatten_specs, flatten_values, scenario_path
 
 #: The targets that ship with govsim (the repository's ``targets/`` folder).
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "targets"
+BUNDLED_DIR = bundled_dir("targets")
 
 #: The model a calibration runs unless the file names another ("module:function", with the
 #: contract of :mod:`govsim.sweep.models`, returning the monthly series).
@@ -55,12 +55,7 @@ class TargetsError(ScenarioError):
     """A targets file (or a calibration folder) that cannot be used."""
 
 
-class _Strict(BaseModel):
-    # strict and closed, like scenarios: a typo must never silently mean "default"
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Target(_Strict):
+class Target(Strict):
     """One observed figure and the model output it is compared with."""
 
     column: str = Field(description="the model output (a column of govsim.metrics.COLUMNS)")
@@ -76,7 +71,7 @@ class Target(_Strict):
     source: str = Field(min_length=1, description="where the figure comes from")
 
 
-class Prior(_Strict):
+class Prior(Strict):
     """One unknown parameter: uniform between low and high (in log10 when ``log``)."""
 
     low: float | None = Field(None, description="lowest value (default: the schema's bound)")
@@ -85,7 +80,7 @@ class Prior(_Strict):
     why: str = Field("", description="why this range (shown in the report)")
 
 
-class TargetsFile(_Strict):
+class TargetsFile(Strict):
     """A validated targets file (schema only; :func:`load` checks it against the model)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
@@ -154,14 +149,13 @@ def read(path_or_name: str | Path) -> tuple[TargetsFile, Path, str]:
         TargetsError: missing, unreadable, not TOML, or a field not allowed.
     """
     path = resolve_file(path_or_name, bundled_targets(), "targets", TargetsError)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TargetsError(f"{path}: cannot read the file ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise TargetsError(f"{path}: not valid TOML ({exc})") from None
+    text, data = read_toml(path, "targets", TargetsError, "a targets file")
     data.setdefault("name", path.stem)
+    # dotted names written as sub-tables ([fixed.consumers]), as in the other study files
+    if isinstance(data.get("fixed"), dict):
+        data["fixed"] = flatten_values(data["fixed"])
+    if isinstance(data.get("priors"), dict):
+        data["priors"] = flatten_specs(data["priors"])
     try:
         return TargetsFile.model_validate(data), path, text
     except ValidationError as exc:
@@ -204,12 +198,9 @@ def load(path_or_name: str | Path, scenario: str | None = None) -> Targets:
 
 
 def _base(spec: TargetsFile, path: Path, scenario: str | None) -> Scenario:
-    from govsim.scenario import resolve
-
-    where = scenario or spec.scenario
-    beside = path.parent / where
-    source = beside if scenario is None and beside.is_file() else resolve(where)
-    base = Scenario.load(source)
+    # a scenario given on the command line is not looked up beside the file
+    base = Scenario.load(scenario_path(scenario or spec.scenario,
+                                       path if scenario is None else None))
     overrides = dict(spec.fixed)
     if spec.months is not None:
         overrides["run.months"] = spec.months

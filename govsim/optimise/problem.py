@@ -32,35 +32,27 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, model_validator
 
+from govsim import studyfile
 from govsim.optimise.measures import allowed_outputs, label_of
-from govsim.scenario import Scenario, ScenarioError, field_names, resolve, resolve_file
-from govsim.sweep.experiment import scenario_field_kind
+from govsim.scenario import Scenario, ScenarioError, bundled_dir, read_toml, resolve_file
+from govsim.studyfile import Scalar, Strict, StudyFile
 from govsim.sweep.models import DEFAULT_MODEL, ModelInfo, load_model
 
 #: The problems that ship with govsim (the repository's ``problems/`` folder).
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "problems"
-
-Scalar = bool | int | float | str
+BUNDLED_DIR = bundled_dir("problems")
 
 
 class ProblemError(ScenarioError):
     """A problem file (or an optimisation folder) that cannot be used."""
 
 
-class _Strict(BaseModel):
-    # As for scenarios and experiments: TOML carries types, so "0.5" for a number is a
-    # mistake to report, and an unknown key is a typo, never a silent default.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Lever(_Strict):
+class Lever(Strict):
     """One lever to search: a range (numbers) or a list of choices."""
 
     range: list[float] | None = Field(
@@ -77,12 +69,7 @@ class Lever(_Strict):
         if self.range is not None and self.choices is not None:
             raise ValueError("give range = [low, high] or choices = [...], not both")
         if self.range is not None:
-            low, high = self.range
-            if not low < high:
-                raise ValueError(f"range = [{low:g}, {high:g}]: low must be below high")
-            if self.scale == "log" and low <= 0:
-                raise ValueError(f"range = [{low:g}, {high:g}] with scale = 'log': the range "
-                                 "must be above 0")
+            studyfile.check_range(self.range, self.scale)
         elif self.scale != "linear":
             raise ValueError("scale goes with range = [low, high], not with choices")
         if self.choices is not None and len({(type(c), c) for c in self.choices}) != len(
@@ -91,7 +78,7 @@ class Lever(_Strict):
         return self
 
 
-class Measure(_Strict):
+class Measure(Strict):
     """A model output aggregated over the window: its monthly mean, or that times 12."""
 
     output: str = Field(description="a figure of the model, e.g. compliance_rate")
@@ -150,8 +137,13 @@ class Constraint(Measure):
         return f"{self.title} {sign} {text}"
 
 
-class Problem(_Strict):
+class Problem(StudyFile):
     """A validated problem file (schema only; :func:`prepare` checks it against the model)."""
+
+    KIND = "problem"
+    VARIED = "levers"
+    ERROR = ProblemError
+    UNION_MESSAGE = "must be a number, true/false or a string"
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
                       description="short name, used for the output folder (default: file name)")
@@ -186,9 +178,6 @@ class Problem(_Strict):
     constraints: list[Constraint] = Field(default_factory=list, max_length=20,
                                           description="limits a candidate must respect")
 
-    _path: Path | None = PrivateAttr(None)
-    _text: str = PrivateAttr("")
-
     @model_validator(mode="after")
     def _rules(self) -> Problem:
         both = sorted(set(self.fixed) & set(self.levers))
@@ -200,19 +189,6 @@ class Problem(_Strict):
         if self.months is not None and self.window > self.months:
             raise ValueError(f"window = {self.window}: longer than months = {self.months}")
         return self
-
-    @property
-    def path(self) -> Path | None:
-        return self._path
-
-    @property
-    def text(self) -> str:
-        """The file's text, verbatim."""
-        return self._text
-
-    @property
-    def source(self) -> str:
-        return str(self._path) if self._path else f"problem {self.name}"
 
     @property
     def measures(self) -> list[Measure]:
@@ -250,13 +226,7 @@ def load_problem(path: str | Path) -> Problem:
         ProblemError: the file is missing, unreadable, not TOML, or holds an invalid field.
     """
     path = resolve_file(path, bundled_problems(), "problem", ProblemError)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProblemError(f"{path}: cannot read the file ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProblemError(f"{path}: not valid TOML ({exc})") from None
+    text, data = read_toml(path, "problem", ProblemError)
     data.setdefault("name", path.stem)
     return problem_from_dict(data, source=str(path), path=path, text=text)
 
@@ -264,112 +234,7 @@ def load_problem(path: str | Path) -> Problem:
 def problem_from_dict(data: dict, source: str = "problem", path: Path | None = None,
                       text: str | None = None) -> Problem:
     """Validate a nested dict as read from TOML; errors name ``source``."""
-    data = dict(data)
-    for key in ("fixed", "levers"):
-        if isinstance(data.get(key), dict):
-            data[key] = _flatten(data[key], leaf=key == "fixed")
-    try:
-        problem = Problem.model_validate(data)
-    except ValidationError as exc:
-        raise ProblemError(_explain(exc, source)) from None
-    problem._path = path
-    if text is None:
-        import tomli_w
-
-        text = tomli_w.dumps(problem.model_dump(exclude_none=True))
-    problem._text = text
-    return problem
-
-
-def _flatten(table: dict, leaf: bool, prefix: str = "") -> dict:
-    """``[levers.budget] annual_yuan = {...}`` -> ``{"budget.annual_yuan": {...}}``."""
-    out: dict = {}
-    for key, value in table.items():
-        dotted = f"{prefix}{key}"
-        is_leaf = (not isinstance(value, dict) if leaf else
-                   not isinstance(value, dict) or not value or
-                   not all(isinstance(v, dict) for v in value.values()))
-        if is_leaf:
-            out[dotted] = value
-        else:
-            out.update(_flatten(value, leaf, f"{dotted}."))
-    return out
-
-
-def _where(loc: tuple) -> str:
-    """``("levers", "budget.annual_yuan", "range", 0)`` -> ``levers."budget.annual_yuan".
-    range[0]``."""
-    text = ""
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif i > 0 and loc[i - 1] in ("levers", "fixed"):
-            text += f'."{part}"'
-        else:
-            text += f".{part}" if text else str(part)
-    return text
-
-
-def _model_at(loc: tuple) -> type[BaseModel]:
-    """The schema that holds the last key of ``loc`` (for unknown-key messages)."""
-    if loc[:1] == ("levers",) and len(loc) == 3:
-        return Lever
-    if loc[:1] == ("objectives",) and len(loc) == 3:
-        return Objective
-    if loc[:1] == ("constraints",) and len(loc) == 3:
-        return Constraint
-    return Problem
-
-
-def _field_at(loc: tuple):
-    model = _model_at(loc)
-    return model.model_fields.get(str(loc[-1])) if loc else None
-
-
-def _explain(exc: ValidationError, source: str) -> str:
-    """pydantic's errors as one line each: file, field, value, what is allowed."""
-    lines: list[str] = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        if len(loc) >= 2 and loc[-1] in ("bool", "int", "float", "str") and (
-                isinstance(loc[-2], int) or loc[0] == "fixed"):
-            loc = loc[:-1]  # one error per member of a union: report the value once
-            err = {**err, "msg": "must be a number, true/false or a string"}
-        where = _where(loc)
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            names = list(_model_at(loc).model_fields)
-            close = difflib.get_close_matches(str(loc[-1]), names, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
-            line = f"{source}: {where} is not a known field; {hint}allowed here: " \
-                   f"{', '.join(names)}"
-        elif err["type"] == "missing":
-            field = _field_at(loc)
-            desc = f" ({field.description})" if field and field.description else ""
-            line = f"{source}: {where} is required{desc}"
-        elif err["type"] == "value_error" or "input" not in err:
-            line = f"{source}: {where + ': ' if where else ''}{msg}"
-        else:
-            line = f"{source}: {where} = {err['input']!r} is not allowed: {msg}"
-            field = _field_at(loc)
-            if field is not None:
-                line += f"; allowed: {_allowed(field)}"
-        if line not in lines:
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def _allowed(field) -> str:
-    """A field's bounds and description, e.g. ``>= 1 and <= 1000 (runs per candidate)``."""
-    bounds = []
-    for meta in field.metadata:
-        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-            if getattr(meta, attr, None) is not None:
-                bounds.append(f"{sym} {getattr(meta, attr)}")
-    text = " and ".join(bounds)
-    if field.description:
-        text += f" ({field.description})" if text else field.description
-    return text
+    return Problem.from_dict(data, source, path, text)
 
 
 # --- checking against the model ---------------------------------------------------------
@@ -431,22 +296,10 @@ def prepare(problem: Problem) -> Prepared:
 
 
 def _base_scenario(problem: Problem) -> Scenario:
+    """The base scenario (see :func:`govsim.studyfile.base_scenario`), whose runs must be at
+    least as long as the window."""
     src = problem.source
-    try:
-        scenario = Scenario.load(_scenario_path(problem))
-    except ScenarioError as exc:
-        raise ProblemError(f"{src}: scenario = {problem.scenario!r}: {exc}") from None
-    overrides: dict[str, Any] = {}
-    for name, value in problem.fixed.items():
-        _check_field_name(src, f'fixed."{name}"', name)
-        overrides[name] = _as_field_type(name, value)
-    if problem.months is not None:
-        overrides["run.months"] = problem.months
-    if overrides:
-        try:
-            scenario = scenario.with_overrides(overrides, source=f"{src}: [fixed]")
-        except ScenarioError as exc:
-            raise ProblemError(str(exc)) from None
+    scenario = studyfile.base_scenario(problem)
     if problem.window > scenario.run.months:
         raise ProblemError(f"{src}: window = {problem.window}: longer than the runs "
                            f"({scenario.run.months} months); allowed: 1 to "
@@ -454,69 +307,29 @@ def _base_scenario(problem: Problem) -> Scenario:
     return scenario
 
 
-def _scenario_path(problem: Problem) -> Path:
-    """The base scenario: beside the problem file first, then as govsim resolves it."""
-    if problem.path is not None:
-        beside = problem.path.parent / problem.scenario
-        if beside.is_file():
-            return beside
-    return resolve(problem.scenario)
-
-
-def _field_set() -> frozenset[str]:
-    return frozenset(n for n in field_names() if n not in ("name", "description"))
-
-
-def _check_field_name(src: str, where: str, name: str) -> None:
-    known = sorted(_field_set())
-    if name not in known:
-        close = difflib.get_close_matches(name, known, n=3)
-        hint = f"did you mean {', '.join(close)}? " if close else ""
-        raise ProblemError(f"{src}: {where}: {name!r} is not a scenario field; {hint}"
-                           "every field: `govsim scenarios --fields`")
-
-
 def _check_field_lever(problem: Problem, base: Scenario, name: str, lever: Lever) -> str:
-    src = problem.source
     where = f'levers."{name}"'
-    _check_field_name(src, where, name)
-    kind = scenario_field_kind(name)
+    studyfile.check_field_name(problem, where, name, base)
+    kind = studyfile.scenario_field_kind(name)
     if lever.range is not None:
-        if kind not in ("float", "int"):
-            raise ProblemError(f"{src}: {where}.range: {name} is a {kind} field; give "
-                               "choices = [...] instead (or nothing for true/false)")
-        if kind == "int" and not all(float(v).is_integer() for v in lever.range):
-            raise ProblemError(f"{src}: {where}.range = {lever.range}: {name} is a whole "
-                               "number; give whole-number ends")
-        values, what = [_as_field_type(name, v) for v in lever.range], "range"
+        values = studyfile.range_values(problem, where, name, lever.range, "choices = [...] "
+                                        "instead (or nothing for true/false)")
+        what = "range"
     elif lever.choices is not None:
-        values, what, kind = [_as_field_type(name, v) for v in lever.choices], "choices", \
-            "bool" if kind == "bool" else "choice"
+        values, what = [studyfile.as_field_type(name, v) for v in lever.choices], "choices"
+        kind = "bool" if kind == "bool" else "choice"
     elif kind == "bool":
         values, what = [False, True], "choices"
     else:
-        raise ProblemError(f"{src}: {where}: give range = [low, high] or choices = [...] "
-                           f"({name} is a {kind} field)")
-    for value in values:
-        try:
-            base.with_overrides({name: value}, source=f"{src}: {where}.{what}")
-        except ScenarioError as exc:
-            text = str(exc) if repr(value) in str(exc) else f"{exc} (value {value!r})"
-            raise ProblemError(text) from None
+        raise ProblemError(f"{problem.source}: {where}: give range = [low, high] or "
+                           f"choices = [...] ({name} is a {kind} field)")
+    studyfile.check_values(problem, base, name, values, f"{where}.{what}")
     return kind
 
 
 def _check_free_levers(problem: Problem, model: ModelInfo) -> dict[str, str]:
     src = problem.source
-    allowed = ", ".join(model.parameters) or "none"
-    if problem.months is not None:
-        raise ProblemError(f"{src}: months: model {model.spec} takes free parameters, not a "
-                           "scenario; remove months")
-    for where, names in (("levers", problem.levers), ("fixed", problem.fixed)):
-        for name in names:
-            if name not in model.parameters:
-                raise ProblemError(f'{src}: {where}."{name}": not a parameter of model '
-                                   f"{model.spec}; allowed: {allowed}")
+    studyfile.check_free_names(problem, model)
     kinds = {}
     for name, lever in problem.levers.items():
         if lever.range is None and lever.choices is None:
@@ -524,15 +337,3 @@ def _check_free_levers(problem: Problem, model: ModelInfo) -> dict[str, str]:
                                "choices = [...]")
         kinds[name] = "float" if lever.range is not None else "choice"
     return kinds
-
-
-def _as_field_type(name: str, value: Any) -> Any:
-    """``2e5`` for an int field is 200000, ``1`` for a float field is 1.0."""
-    if name not in _field_set():
-        return value
-    kind = scenario_field_kind(name)
-    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if kind == "int" and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value

@@ -23,6 +23,7 @@ from govsim.optimise.figure import axes_of, front_png
 from govsim.optimise.front import non_dominated
 from govsim.optimise.problem import Measure, Problem
 from govsim.optimise.runner import STATUS_QUO, Result
+from govsim.timeline import parameter_values as timeline_values
 
 Block = tuple
 
@@ -83,9 +84,16 @@ def _title(result: Result) -> str:
     return f"govsim optimise: {p.description or p.name}"
 
 
+def status_quo(result: Result) -> dict[str, Any]:
+    """The base scenario's value of each field and of each part of a named timeline change
+    (levers may be either), by dotted name; empty for a free-parameter model."""
+    base = result.prepared.base
+    return {**base.flat(), **timeline_values(base)} if base is not None else {}
+
+
 def changes(result: Result, params: dict[str, Any]) -> list[str]:
     """``budget.annual_yuan 812,000 (status quo 400,000)`` for each lever."""
-    base = result.prepared.base.flat() if result.prepared.base is not None else {}
+    base = status_quo(result)
     out = []
     for name, v in params.items():
         was = base.get(name)
@@ -333,7 +341,7 @@ def _settings_section(result: Result) -> list[Block]:
     kept = result.kept
     if not kept:
         return []
-    base = result.prepared.base.flat() if result.prepared.base is not None else {}
+    base = status_quo(result)
     has_base = bool(base)
     header = ["", *(["status quo"] if has_base else []),
               *[f"point {k} (trial {c.trial})" for k, c in enumerate(kept, start=1)]]
