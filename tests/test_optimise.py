@@ -332,7 +332,6 @@ def test_levers_may_be_the_parts_of_a_named_timeline_change_as_in_a_sweep(tmp_pa
 
     from optuna.distributions import IntDistribution
 
-    from govsim.optimise.evaluation import Evaluator
     from govsim.optimise.problem import ProblemError
     from govsim.optimise.report import changes
 
@@ -341,7 +340,7 @@ def test_levers_may_be_the_parts_of_a_named_timeline_change_as_in_a_sweep(tmp_pa
     assert prepared.kinds == {length: "int", enforcement: "float"}
     assert isinstance(distributions(prepared)[length], IntDistribution)
     params = {length: 10, enforcement: 0.6}
-    (change,) = Evaluator(prepared, SerialExecutor()).scenario_of(params).timeline
+    (change,) = prepared.base.with_overrides(params).timeline
     assert (change.month, change.length) == (7, 10)
     assert change.set["law.enforcement_probability"] == 0.6
     assert changes(SimpleNamespace(prepared=prepared), params) == [
