@@ -30,6 +30,7 @@ SEARCH, FRESH, SAMPLER = 0, 1, 2
 #: workers share one candidate).
 REEVAL_CHUNK = 8
 
+
 def derived_seed(master: int, stream: int, index: int) -> int:
     """The ``index``-th seed of ``stream`` under ``master``: a 32-bit word of
     ``SeedSequence(master, spawn_key=(stream, index))``, depending on nothing else."""

@@ -3,7 +3,6 @@
 A measure is a model output averaged over the last ``window`` months of a run (NaN months,
 e.g. report rates in a month without reports, are skipped), optionally times 12 for a yearly
 figure; a candidate's value is the mean over its replicates.
-
 """
 
 from __future__ import annotations
