@@ -5,8 +5,10 @@ Playwright:
 
 1. one page presses Reset ``--resets`` times (default 100); the server's resident memory is
    printed before, every 25 Resets and after;
-2. ``--pages`` pages (default 5) play at once for ``--minutes`` (default 2; the documented
-   bound was asked for 10); memory is sampled every 15 s;
+2. ``--pages`` pages (default 5) press Play at once and stay open for ``--minutes``
+   (default 2; docs/SECURITY.md reports a 10-minute run); memory is sampled every 15 s.
+   Play stops at the scenario's last month, so after a minute or two the pages hold
+   finished runs;
 3. the pages are closed and the server's CPU use over the next 5 s is printed (their models
    must have stopped).
 
