@@ -33,6 +33,7 @@ import numpy as np
 from pyabc.sampler import Sampler
 
 from govsim.calibrate.simulate import seeded
+from govsim.sizing import cores
 
 #: Evaluations sent to a worker at once, at most (fewer for small populations). Batches
 #: still running when a generation has its particles are wasted, so they stay small; a
@@ -203,7 +204,7 @@ def make_backend(workers: int | None = None, scheduler: str | None = None,
         return DaskBackend(address=scheduler)
     if dask_local is not None:
         return DaskBackend(local_workers=dask_local)
-    workers = workers or len(os.sched_getaffinity(0))
+    workers = workers or cores()
     return SerialBackend() if workers == 1 else ProcessBackend(workers)
 
 

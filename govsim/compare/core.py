@@ -53,6 +53,7 @@ from govsim.metrics import COLUMNS
 from govsim.output import HEADLINES
 from govsim.run import SUMMARY_MONTHS, run
 from govsim.scenario import Scenario, ScenarioError, bundled_scenarios, resolve
+from govsim.sizing import cores
 
 MIN_REPLICATES = 2  # an interval needs at least two runs
 BASELINE_NAME = "baseline"
@@ -286,10 +287,7 @@ RUN_KEYS = ("scenario", "replicate", "seed")
 
 def default_workers() -> int:
     """All the cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return cores()
 
 
 def run_all(p: Plan, workers: int = 1, progress: bool = False) -> pd.DataFrame:

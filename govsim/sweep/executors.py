@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pandas as pd
 
+from govsim.sizing import cores
 from govsim.sweep.experiment import SweepError
 from govsim.sweep.worker import ChunkTask, failed_chunk, init_worker, ready, run_chunk
 
@@ -270,5 +271,5 @@ def make_executor(workers: int | None = None, scheduler: str | None = None,
         return DaskExecutor(address=scheduler)
     if dask_local is not None:
         return DaskExecutor(local_workers=dask_local)
-    workers = workers or os.cpu_count() or 1
+    workers = workers or cores()
     return SerialExecutor() if workers == 1 else ProcessExecutor(workers)
