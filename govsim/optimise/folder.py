@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -124,22 +121,10 @@ def write(path: Path, content: str | bytes) -> Path:
 
 
 def replace_folder(path: Path, files: dict[str, str]) -> Path:
-    """Make ``path`` a folder holding exactly ``files``: built beside it, then swapped in."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
-    os.chmod(staging, 0o755)
-    try:
+    """Make ``path`` a folder holding exactly ``files``: built beside it, then swapped in
+    (:func:`govsim.folders.staged`; what a killed earlier swap left is tidied first)."""
+    folders.tidy_leftovers(path)
+    with folders.staged(path, "optimise") as tmp:
         for name, text in files.items():
-            (staging / name).write_text(text, encoding="utf-8")
-        old = None
-        if path.exists():
-            old = path.parent / f".{path.name}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            path.rename(old)
-        staging.rename(path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+            (tmp / name).write_text(text, encoding="utf-8")
     return path
