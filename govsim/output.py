@@ -63,6 +63,15 @@ def write_text(path: Path, text: str) -> Path:
     return Path(path)
 
 
+def write_file(path: Path, content: str | bytes) -> Path:
+    """Write a file atomically: text as UTF-8, bytes (a PNG, a Parquet file) as they are."""
+    if isinstance(content, str):
+        return write_text(path, content)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(content)
+    return Path(path)
+
+
 def run_with_progress(scenario: Scenario, seed: int) -> RunResult:
     """Run with a progress bar on a terminal (shown only for runs over a second)."""
     from tqdm import tqdm

@@ -420,7 +420,7 @@ padding:4px 8px;text-align:left}}th{{background:#f3f3f3}}img{{max-width:100%}}</
 
 def write(r: Result, out: Path) -> dict[str, Path]:
     """Write every output into ``out`` atomically (the HTML report last)."""
-    from govsim.output import atomic_path
+    from govsim.output import write_file
 
     pngs = {"posterior.png": posterior_png(r), "predictive.png": predictive_png(r)}
     files: dict[str, str | bytes] = dict(pngs)
@@ -430,12 +430,4 @@ def write(r: Result, out: Path) -> dict[str, Path]:
     files["calibrated.toml"] = calibrated_toml(r)
     files["calibration.md"] = markdown(r)
     files["calibration.html"] = html_report(r, pngs)
-    written = {}
-    for name, content in files.items():
-        with atomic_path(out / name) as tmp:
-            if isinstance(content, str):
-                tmp.write_text(content, encoding="utf-8")
-            else:
-                tmp.write_bytes(content)
-        written[name] = out / name
-    return written
+    return {name: write_file(out / name, content) for name, content in files.items()}

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from govsim import folders
 from govsim.optimise.problem import Prepared, ProblemError
-from govsim.output import atomic_path
+from govsim.output import write_text
 from govsim.sweep.storage import model_code_fingerprint
 
 MANIFEST = "optimise.json"
@@ -101,23 +101,13 @@ def begin(root: Path, prepared: Prepared, resume: bool) -> bool:
         raise ProblemError(f"{root}: not empty and not a govsim optimisation folder (holds "
                            f"{', '.join(sorted(foreign)[:3])}); choose another --out")
     folders.write_marker(root, "optimise")
-    write(root / "problem.toml", problem.text)
-    write(manifest_path, json.dumps({
+    write_text(root / "problem.toml", problem.text)
+    write_text(manifest_path, json.dumps({
         "kind": KIND, "problem": problem.name, "source": problem.source,
         "fingerprint": mine, "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["govsim", *sys.argv[1:]]) if sys.argv else "",
     }, indent=2) + "\n")
     return False
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    """Write a file atomically (text as UTF-8)."""
-    with atomic_path(path) as tmp:
-        if isinstance(content, bytes):
-            tmp.write_bytes(content)
-        else:
-            tmp.write_text(content, encoding="utf-8")
-    return path
 
 
 def replace_folder(path: Path, files: dict[str, str]) -> Path:

@@ -23,6 +23,7 @@ from govsim.optimise.figure import axes_of, front_png
 from govsim.optimise.front import non_dominated
 from govsim.optimise.problem import Measure, Problem
 from govsim.optimise.runner import STATUS_QUO, Result
+from govsim.output import write_file
 from govsim.timeline import parameter_values as timeline_values
 
 Block = tuple
@@ -34,16 +35,16 @@ def write_results(result: Result) -> dict[str, Path]:
     png = front_png(result)
     blocks = build(result)
     files = {
-        "front.png": folder.write(out / "front.png", png),
-        "front.csv": folder.write(out / "front.csv", front_csv(result)),
-        "trials.csv": folder.write(out / "trials.csv", trials_csv(result)),
+        "front.png": write_file(out / "front.png", png),
+        "front.csv": write_file(out / "front.csv", front_csv(result)),
+        "trials.csv": write_file(out / "trials.csv", trials_csv(result)),
     }
     scenarios = front_scenarios(result)
     if scenarios:
         files["front"] = folder.replace_folder(out / "front", scenarios)
-    files["report.md"] = folder.write(out / "report.md", markdown(blocks))
-    files["report.html"] = folder.write(out / "report.html",
-                                        html(blocks, {"front.png": png}, _title(result)))
+    files["report.md"] = write_file(out / "report.md", markdown(blocks))
+    files["report.html"] = write_file(out / "report.html",
+                                      html(blocks, {"front.png": png}, _title(result)))
     return files
 
 
