@@ -40,11 +40,6 @@ def model_outputs(model: ModelInfo) -> tuple[str, ...]:
     return tuple(model.outputs or ())
 
 
-def allowed_outputs(model: ModelInfo) -> tuple[str, ...]:
-    """The figures a problem may name: the model's own."""
-    return model_outputs(model)
-
-
 def run_figures(frame: pd.DataFrame, window: int) -> dict[str, float]:
     """One run's figures: each column's mean over the last ``window`` months (NaN skipped).
 

@@ -39,7 +39,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from govsim import studyfile
-from govsim.optimise.measures import allowed_outputs, label_of
+from govsim.optimise.measures import label_of, model_outputs
 from govsim.scenario import Scenario, ScenarioError, bundled_dir, read_toml, resolve_file
 from govsim.studyfile import Scalar, Strict, StudyFile
 from govsim.sweep.models import DEFAULT_MODEL, ModelInfo, load_model
@@ -250,7 +250,7 @@ class Prepared:
         base: the base scenario with ``fixed`` and ``months`` applied (``None`` for a model
             with free parameters).
         kinds: per lever: "float", "int", "bool" or "choice".
-        outputs: the model's figures (the measures' outputs are among them, or derived).
+        outputs: the model's figures (the measures' outputs are among them).
     """
 
     problem: Problem
@@ -283,7 +283,7 @@ def prepare(problem: Problem) -> Prepared:
     else:
         base = None
         kinds = _check_free_levers(problem, model)
-    outputs = allowed_outputs(model)
+    outputs = model_outputs(model)
     for where, measures in (("objectives", problem.objectives),
                             ("constraints", problem.constraints)):
         for i, m in enumerate(measures):
