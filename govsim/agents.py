@@ -139,7 +139,7 @@ class FoodBusiness(_Handle):
 
     @property
     def sales_yuan(self) -> float:
-        return float(self.model.businesses.sales_yuan()[self.index])
+        return float(self.model.businesses.sales_yuan(self.index))
 
     @property
     def grade(self) -> str:

@@ -337,7 +337,7 @@ def _draw_businesses(ax, model: GovernanceModel, sample: ViewSample) -> None:
     b = model.businesses
     ids = sample.businesses
     xy = sample.business_xy
-    sales = b.sales_yuan()[ids]
+    sales = b.sales_yuan(ids)
     size = 8 + 45 * np.clip(sales / max(np.median(b.revenue_yuan), 1.0), 0.1, 3.0)
     colour = np.where(b.complying[ids], COMPLYING, CUTTING)
     ax.scatter(xy[:, 0], xy[:, 1], s=size, c=colour, edgecolors="white", linewidths=0.4,
