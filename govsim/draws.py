@@ -12,18 +12,25 @@ from __future__ import annotations
 import numpy as np
 
 
-def choose_weighted(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
-    """``size`` distinct indices of ``p``, each pick with chance proportional to ``p``."""
-    p = p.copy()
+def choose_weighted(rng: np.random.Generator, p: np.ndarray, size: int,
+                    cumulative: np.ndarray | None = None) -> np.ndarray:
+    """``size`` distinct indices of ``p``, each pick with chance proportional to ``p``.
+
+    ``cumulative``, if given, is ``p``'s cumulative sum divided by its last value, worked
+    out once by a caller that draws from the same ``p`` every month.
+    """
     found = np.zeros(size, dtype=np.int64)
     n = 0
     while n < size:
         x = rng.random(size - n)
-        if n > 0:
+        if n > 0:  # redraw the duplicates with the picked ones taken out
+            p = p.copy()
             p[found[:n]] = 0
-        cdf = np.cumsum(p)
-        cdf /= cdf[-1]
-        new = cdf.searchsorted(x, side="right")
+            cumulative = None
+        if cumulative is None:
+            cumulative = np.cumsum(p)
+            cumulative /= cumulative[-1]
+        new = cumulative.searchsorted(x, side="right")
         first = np.unique(new, return_index=True)[1]
         first.sort()
         new = new.take(first)

@@ -92,16 +92,17 @@ def compute(model: GovernanceModel) -> dict[str, float]:
     t = model.tally
     ag = model.agencies
     row = dict.fromkeys(COLUMNS, 0.0)
-    for key in _TALLIED:
-        row[key] = float(t[key])
+    row.update({key: float(t[key]) for key in _TALLIED})
     row["step"] = model.steps
     row.update(_report_rates(model))
     row.update(_per_capita(model, row))
     row.update(_costs(model, row))
     row["complaints_followed_share"] = float(t.get("complaints_followed_share", np.nan))
-    row["public_trust"] = float(model.consumers.trust.mean())
-    active = ag.open_to_bid(model.steps) & ~ag.outside
-    row["agency_score_mean"] = float(ag.score[active].mean()) if active.any() else np.nan
+    # sum / count is what ndarray.mean computes, without its wrapper (a fiftieth of a month)
+    row["public_trust"] = float(model.consumers.trust.sum() / model.consumers.count)
+    open_ = ag.open_to_bid(model.steps)
+    active = ag.score[open_ & ~ag.outside]
+    row["agency_score_mean"] = float(active.sum() / len(active)) if len(active) else np.nan
     row["false_reports_found"] = float(model.last_false_found.sum())
     row["never_sampled_share"] = float(np.count_nonzero(model.businesses.times_sampled == 0)
                                        / model.businesses.count)
@@ -109,7 +110,7 @@ def compute(model: GovernanceModel) -> dict[str, float]:
     row["regulator_capacity"] = model.regulator.capacity
     row["contracted_agencies"] = float(np.count_nonzero(ag.tested))
     row["outside_agencies_contracted"] = float(np.count_nonzero(ag.tested[ag.outside]))
-    row["blacklisted_agencies"] = float(np.count_nonzero(~ag.open_to_bid(model.steps)))
+    row["blacklisted_agencies"] = float(len(open_) - np.count_nonzero(open_))
     return row
 
 
@@ -156,7 +157,6 @@ def _report_rates(model: GovernanceModel) -> dict[str, float]:
                                      int(np.count_nonzero(stands & reports.unsafe))))
     else:
         model.report_history.append((0, 0))
-    unsafe = sum(u for u, _ in model.report_history)
-    caught = sum(c for _, c in model.report_history)
+    unsafe, caught = map(sum, zip(*model.report_history, strict=True))
     out["detection_rate"] = caught / unsafe if unsafe else np.nan
     return out

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from govsim.phases.grading import static_points
 from govsim.scenario import Scenario
 
 CATERING, RETAIL, PRODUCER = 0, 1, 2
@@ -22,7 +23,8 @@ SECTOR_NAMES = ("catering", "retail", "producer")
 class BusinessState:
     """Food businesses (index = business id)."""
 
-    sector: np.ndarray          # int8: CATERING, RETAIL or PRODUCER
+    sector: np.ndarray          # intp: CATERING, RETAIL or PRODUCER (numpy's index type:
+                                # gathers by sector need no conversion)
     small: np.ndarray           # bool: small outlet
     revenue_yuan: np.ndarray    # float: normal monthly sales
     demand: np.ndarray          # float: demand multiplier, 1 = normal; disclosure lowers it
@@ -39,6 +41,7 @@ class BusinessState:
     complaints: np.ndarray      # float: complaints (people) naming it this month
     complaints_true: np.ndarray  # float: of which name it as the true source
     complaint_queue: np.ndarray  # float: complaints (people) not yet followed up
+    kind_points: np.ndarray     # float: risk-grading points for its sector and size (fixed)
     record: np.ndarray          # float: risk-grading points from its record (decaying)
     grade: np.ndarray           # int8: risk grade, 0 = A (lowest risk) to 3 = D
     followups_due: np.ndarray   # int: follow-up samples still owed after a failed sample
@@ -154,7 +157,7 @@ def init_businesses(sc: Scenario, rng: np.random.Generator) -> BusinessState:
     """Draw the business population from the scenario."""
     b = sc.businesses
     n = b.count
-    sector = rng.choice(3, size=n, p=_sector_values(b.sector_mix)).astype(np.int8)
+    sector = rng.choice(3, size=n, p=_sector_values(b.sector_mix)).astype(np.intp)
     small = rng.random(n) < b.small_share
     # Small outlets sell less; the factors keep the mean near monthly_revenue_yuan.
     size_factor = np.where(small, 0.6, 1.0 + 0.4 * b.small_share / max(1 - b.small_share, 1e-9))
@@ -180,6 +183,7 @@ def init_businesses(sc: Scenario, rng: np.random.Generator) -> BusinessState:
         complaints=np.zeros(n),
         complaints_true=np.zeros(n),
         complaint_queue=np.zeros(n),
+        kind_points=static_points(sector, small),
         record=np.zeros(n),
         grade=np.zeros(n, dtype=np.int8),
         followups_due=np.zeros(n, dtype=np.int32),

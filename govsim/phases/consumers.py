@@ -115,10 +115,11 @@ class Places:
     month's several draws from the same weights."""
 
     def __init__(self, weight: np.ndarray):
-        if np.count_nonzero(weight) == len(weight):
+        positive = weight != 0
+        if positive.all():
             self.index, self.weight = None, weight  # all of them: nothing to gather
         else:
-            self.index = np.flatnonzero(weight)
+            self.index = positive.nonzero()[0]  # on a bool array: np.flatnonzero is 5x slower
             self.weight = weight[self.index]
         self._cumulative = None
 
@@ -144,12 +145,13 @@ def _draw_businesses(model: GovernanceModel, n: int,
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if k <= n:
         counts = model.rng.multinomial(n, places.weight / places.weight.sum())
-        hit = np.flatnonzero(counts)
+        hit = (counts != 0).nonzero()[0]
         return places.businesses(hit), counts[hit]
     cumulative = places.cumulative()
     where = np.searchsorted(cumulative, model.rng.random(n) * cumulative[-1], side="right")
-    positions, counts = np.unique(np.minimum(where, k - 1), return_counts=True)
-    return places.businesses(positions), counts
+    counts = np.bincount(np.minimum(where, k - 1), minlength=k)  # np.unique sorts: slower
+    positions = (counts != 0).nonzero()[0]
+    return places.businesses(positions), counts[positions]
 
 
 def _attribute_complaints(model: GovernanceModel, n_traceable: int, n_other: int,

@@ -20,7 +20,7 @@ import numpy as np
 
 from govsim.draws import choose_weighted
 from govsim.phases.enforcement import confirm
-from govsim.phases.grading import planned_weights
+from govsim.phases.grading import plan_probabilities
 
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
@@ -72,7 +72,7 @@ def follow_up_complaints(model: GovernanceModel) -> np.ndarray:
     n = model.staff.take(len(pending))
     # most complaints first; ties broken at random so no business id is favoured
     noise = model.rng.random(len(pending))
-    inspected = pending[np.lexsort((noise, -b.complaint_queue[pending]))[:n]]
+    inspected = pending[_most_pressing(b.complaint_queue[pending], noise, n)]
     total = b.complaint_queue.sum()
     model.tally["complaints_followed_share"] = (
         float(b.complaint_queue[inspected].sum() / total) if total > 0 else np.nan)
@@ -86,6 +86,21 @@ def follow_up_complaints(model: GovernanceModel) -> np.ndarray:
     return inspected
 
 
+def _most_pressing(queue: np.ndarray, noise: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` largest ``queue`` values, largest first, ties by ``noise``.
+
+    Only the values reaching the n-th largest are sorted: the queue has hundreds of
+    businesses and the staff inspects dozens.
+    """
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if n < len(queue):
+        cut = np.partition(queue, len(queue) - n)[len(queue) - n]
+        candidates = np.flatnonzero(queue >= cut)
+        return candidates[np.lexsort((noise[candidates], -queue[candidates]))[:n]]
+    return np.lexsort((noise, -queue))
+
+
 def inspect_routinely(model: GovernanceModel) -> None:
     """Routine inspections with the time kept for them and any left, then let old
     complaints lapse."""
@@ -93,8 +108,8 @@ def inspect_routinely(model: GovernanceModel) -> None:
     model.staff.left += model.staff.routine
     n = min(model.staff.take(b.count), b.count)
     if n:
-        w = planned_weights(model)
-        inspected = choose_weighted(model.rng, w / w.sum(), n)
+        p, cumulative = plan_probabilities(model)
+        inspected = choose_weighted(model.rng, p, n, cumulative)
         model.tally["routine_inspections"] += n
         model.tally["inspections"] += n
         found = _findings(model, inspected)

@@ -53,9 +53,11 @@ AGENCY_NOISE = 0.25           # agencies' decision noise, as a fraction of the p
 def adapt(model: GovernanceModel) -> None:
     """All three populations update."""
     b = model.businesses
-    compliers = np.bincount(b.sector, weights=b.complying, minlength=3)
-    _update_inspection_beliefs(model, b.sector_counts - compliers)
-    _learn_from_peers(model)
+    cutting = ~b.complying
+    group = b.sector * 2 + cutting  # (sector, cutting) in one index, for counts and sums
+    compliers = np.bincount(group, minlength=6)[0::2]
+    _update_inspection_beliefs(model, b.sector_counts - compliers, cutting)
+    _learn_from_peers(model, group)
     _revise_business_strategies(model, compliers / np.maximum(b.sector_counts, 1))
     _recover_demand(model)
     _adapt_agencies(model)
@@ -96,7 +98,8 @@ def _extra_ill_per_customer(model: GovernanceModel) -> np.ndarray:
     return (b.hazard_cut - b.hazard_comply) * c.meals_out_per_month * c.illness_probability
 
 
-def _update_inspection_beliefs(model: GovernanceModel, cutters: np.ndarray) -> None:
+def _update_inspection_beliefs(model: GovernanceModel, cutters: np.ndarray,
+                               cutting: np.ndarray) -> None:
     """Belief <- belief + rate x (signal - belief), where the signal is the sector's share of
     corner-cutters an inspection caught this month, mixed with their own experience for
     corner-cutters."""
@@ -104,25 +107,24 @@ def _update_inspection_beliefs(model: GovernanceModel, cutters: np.ndarray) -> N
     lr = model.params.businesses.belief_learning_rate
     caught = model.seen["cutters_inspected_caught"]
     peer_rate = np.divide(caught, cutters, out=np.zeros(3), where=cutters > 0)
-    peer = peer_rate[b.sector]
+    peer = peer_rate.take(b.sector)
     b.belief += lr * (peer - b.belief)
     # corner-cutters weigh their own experience: OWN x (caught - peer rate) on top
-    cutting = np.flatnonzero(~b.complying)
+    cutting = cutting.nonzero()[0]
     b.belief[cutting] -= lr * OWN_EXPERIENCE_WEIGHT * peer[cutting]
-    b.belief[b.caught_by_inspection] += lr * OWN_EXPERIENCE_WEIGHT
+    b.belief[b.caught_by_inspection.nonzero()[0]] += lr * OWN_EXPERIENCE_WEIGHT
     np.clip(b.belief, 0.0, 1.0, out=b.belief)
 
 
-def _learn_from_peers(model: GovernanceModel) -> None:
-    """Move each sector's beliefs towards what its members saw this month."""
+def _learn_from_peers(model: GovernanceModel, group: np.ndarray) -> None:
+    """Move each sector's beliefs towards what its members saw this month (``group``:
+    each business's sector x 2 + 1 if it cuts corners)."""
     lr = model.params.businesses.belief_learning_rate
     seen = model.seen
     beliefs = model.beliefs
     _towards(beliefs.fail_given_unsafe, seen["unsafe_failed"], seen["unsafe_sampled"], lr)
     _towards(beliefs.fine_given_confirmed, seen["fined"], seen["confirmed"], lr)
-    b = model.businesses
-    group = b.sector * 2 + ~b.complying  # (sector, cutting) in one index: two passes, not eight
-    sales = np.bincount(group, weights=b.sales_yuan(), minlength=6)
+    sales = np.bincount(group, weights=model.businesses.sales_yuan(), minlength=6)
     for values, paid in ((beliefs.damages_per_sales, model.damages_paid_yuan),
                          (beliefs.reputation_per_sales, model.reputation_loss_yuan)):
         rate = np.divide(np.bincount(group, weights=paid, minlength=6), sales,
@@ -144,7 +146,7 @@ def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndar
     beliefs = model.beliefs
     sector = b.sector[who]
     sales = b.sales_yuan(who)
-    fine_chance = beliefs.fine_given_confirmed[sector]
+    fine_chance = beliefs.fine_given_confirmed.take(sector)
     margin_rate = sales * sc.businesses.margin / DEMAND_RECOVERY
     # sampling: the plan and its grade say how often it is sampled; peers say how often an
     # unsafe sample fails; a failure costs the recall, the fine and the bulletin's customers
@@ -156,14 +158,15 @@ def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndar
                    + fine_chance * product_fine_yuan(model, who, goods)
                    + publication_reach(model, "sampling")
                    * sc.participation.disclosure_demand_loss * margin_rate)
-    sampling = sampled * extra_unsafe * beliefs.fail_given_unsafe[sector] * per_failure
+    sampling = sampled * extra_unsafe * beliefs.fail_given_unsafe.take(sector) * per_failure
     # inspections: its belief of being caught; a process fine, published under disclosure
-    per_catch = (fine_chance * sc.law.inspection_fine_yuan
-                 + publication_reach(model, "routine")
-                 * sc.participation.disclosure_demand_loss * margin_rate)
+    per_catch = fine_chance * sc.law.inspection_fine_yuan
+    reach = publication_reach(model, "routine")
+    if reach:
+        per_catch = per_catch + reach * sc.participation.disclosure_demand_loss * margin_rate
     inspection = b.belief[who] * per_catch
     # damages and reputation: what cutting peers suffered beyond complying ones
-    market = (beliefs.damages_per_sales[sector] + beliefs.reputation_per_sales[sector]) * sales
+    market = (beliefs.damages_per_sales + beliefs.reputation_per_sales).take(sector) * sales
     return sampling + inspection + market
 
 
@@ -199,17 +202,25 @@ def _adapt_agencies(model: GovernanceModel) -> None:
     announced = sc.performance.backcheck_rate * sc.performance.backcheck_sensitivity
     ag.belief_backcheck = ((ag.found_seen + PRIOR_REPORTS * announced)
                            / (ag.false_seen + PRIOR_REPORTS))
-    price = np.where(ag.price_yuan > 0, ag.price_yuan, bid_prices(model))
-    penalty = (sc.law.agency_fine_multiple + 1.0) * price + _blacklist_loss(model, price)
+    price = ag.price_yuan
+    if not (price > 0).all():  # an agency without a contract weighs what it would bid
+        price = np.where(price > 0, price, bid_prices(model))
+    penalty = (sc.law.agency_fine_multiple + 1.0) * price
+    if sc.performance.blacklist:
+        penalty = penalty + _blacklist_loss(model, price)
     bribe = sc.market.bribe_yuan
     if sc.procurement.payer == "business":
         bribe = bribe + CLIENT_VALUE_BATCHES * price
-    liability = sc.law.business_fine_yuan if sc.law.agency_liability else 0.0
     risk = ag.belief_backcheck
     dishonesty = 1.0 - ag.integrity
     noise = AGENCY_NOISE * price
-    target_shirk = dishonesty * expit((ag.cost_yuan - risk * penalty) / noise)
-    target_collude = dishonesty * expit((bribe - risk * (penalty + liability)) / noise)
+    expected_penalty = risk * penalty
+    if sc.law.agency_liability:
+        expected_liable = risk * (penalty + sc.law.business_fine_yuan)
+    else:
+        expected_liable = expected_penalty
+    target_shirk = dishonesty * expit((ag.cost_yuan - expected_penalty) / noise)
+    target_collude = dishonesty * expit((bribe - expected_liable) / noise)
     ag.shirk += rate * (target_shirk - ag.shirk)
     ag.collude += rate * (target_collude - ag.collude)
 
@@ -217,8 +228,6 @@ def _adapt_agencies(model: GovernanceModel) -> None:
 def _blacklist_loss(model: GovernanceModel, price: np.ndarray) -> np.ndarray:
     """Expected profit lost to a blacklisting, per false report found."""
     perf = model.params.performance
-    if not perf.blacklist:
-        return np.zeros_like(price)
     ag = model.agencies
     monthly_profit = np.maximum(ag.quota, ag.tested) * np.maximum(price - ag.cost_yuan, 0.0)
     return monthly_profit * perf.blacklist_months / perf.blacklist_threshold

@@ -69,6 +69,8 @@ def _backcheck_traced_clusters(model: GovernanceModel, affordable: int) -> int:
     if not perf.trace_outbreaks:
         return 0
     traced = np.flatnonzero(b.complaints_true >= model.params.system.outbreak_complaints)
+    if len(traced) == 0:  # most months
+        return 0
     model.tally["clusters_traced"] += len(traced)
     recent = b.last_pass_month[traced] >= model.steps - perf.outbreak_lookback_months
     who = traced[recent]
@@ -97,6 +99,8 @@ def _act_on_backchecks(model: GovernanceModel, agency: np.ndarray, false_report:
                        bought_unsafe: np.ndarray, business: np.ndarray, price: np.ndarray,
                        channel: str) -> None:
     """Re-test the checked reports; fine and strike agencies whose false report is found."""
+    if len(agency) == 0:
+        return
     ag = model.agencies
     sc = model.params
     found = false_report & (model.rng.random(len(agency)) < sc.performance.backcheck_sensitivity)
