@@ -82,11 +82,6 @@ def new_tally() -> defaultdict:
     return defaultdict(float)
 
 
-def new_sector_tally() -> defaultdict:
-    """Per-sector counts of what businesses see happen to peers this month."""
-    return defaultdict(lambda: np.zeros(3))
-
-
 def compute(model: GovernanceModel) -> dict[str, float]:
     """This month's row of figures."""
     t = model.tally

@@ -35,7 +35,7 @@ from govsim.phases.production import produce
 from govsim.phases.reports import act_on_reports
 from govsim.phases.sampling import sample_and_test
 from govsim.scenario import Scenario, ScenarioError, resolve
-from govsim.state import Batches, init_agencies, init_businesses, init_consumers
+from govsim.state import Batches, PeerNews, init_agencies, init_businesses, init_consumers
 
 MAX_EVENTS = 200  # the event feed keeps the latest ones
 
@@ -87,7 +87,7 @@ class GovernanceModel(mesa.Model):
         self.people_per_consumer = sc.people_per_consumer
         self.events: deque[tuple[int, str]] = deque(maxlen=MAX_EVENTS)
         self.tally = metrics.new_tally()
-        self.seen = metrics.new_sector_tally()
+        self.seen: PeerNews | None = None  # set at the start of each month
         self.row: dict[str, float] | None = None
         self.report_history: deque[tuple[int, int]] = deque(maxlen=metrics.DETECTION_WINDOW)
         self.businesses = init_businesses(sc, self.rng)
@@ -121,7 +121,7 @@ class GovernanceModel(mesa.Model):
     def step(self) -> None:
         """One month, phase by phase."""
         self.tally = metrics.new_tally()
-        self.seen = metrics.new_sector_tally()
+        self.seen = PeerNews(self.businesses.sector)
         apply_timeline(self)       # 0. policy changes dated this month
         procure(self)              # 1. tender at contract expiry
         grade_businesses(self)     #    risk grades and the sampling plan are published

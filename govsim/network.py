@@ -45,8 +45,11 @@ def build(kind: str, n: int, degree: int, rewiring: float,
         raise ValueError(f"unknown network kind {kind!r}")
     keep = src != dst
     src, dst = src[keep], dst[keep]
-    rows = np.concatenate([src, dst])
-    cols = np.concatenate([dst, src])
+    # 32-bit ids where they fit: scipy then keeps 32-bit indices, half the memory to read
+    # each month when word of mouth gathers the neighbours of the ill
+    ids = np.int32 if n < 2**31 else np.int64
+    rows = np.concatenate([src, dst]).astype(ids)
+    cols = np.concatenate([dst, src]).astype(ids)
     data = np.ones(len(rows), dtype=np.float32)
     adj = sparse.csr_array((data, (rows, cols)), shape=(n, n))
     adj.sum_duplicates()

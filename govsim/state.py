@@ -81,6 +81,33 @@ class SectorBeliefs:
     reputation_per_sales: np.ndarray  # extra margin lost to attributed illness, per yuan of sales
 
 
+class PeerNews:
+    """What businesses of each sector saw happen to their peers this month, by kind of news:
+    ``unsafe_sampled`` (a sampled batch was unsafe), ``unsafe_failed`` (and its failure
+    stood), ``confirmed`` (a violation was confirmed), ``fined``, ``cutters_inspected_caught``
+    (an inspection caught a corner-cutter).
+
+    The phases note the businesses concerned as they go; they are counted by sector once,
+    when businesses learn: a count per event cost three array operations each time.
+    """
+
+    def __init__(self, sector: np.ndarray):
+        self._sector = sector
+        self._noted: dict[str, list[np.ndarray]] = {}
+
+    def note(self, kind: str, businesses: np.ndarray) -> None:
+        """Add news of ``kind`` about these businesses (a business may appear again)."""
+        self._noted.setdefault(kind, []).append(businesses)
+
+    def by_sector(self, kind: str) -> np.ndarray:
+        """How many pieces of news of ``kind`` each sector saw (index = sector)."""
+        noted = self._noted.get(kind)
+        if not noted:
+            return np.zeros(3, dtype=np.int64)
+        businesses = noted[0] if len(noted) == 1 else np.concatenate(noted)
+        return np.bincount(self._sector[businesses], minlength=3)
+
+
 @dataclass
 class ConsumerState:
     """Simulated consumers (each stands for ``people_per_consumer`` people)."""

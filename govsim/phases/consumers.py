@@ -148,7 +148,9 @@ def _draw_businesses(model: GovernanceModel, n: int,
         hit = (counts != 0).nonzero()[0]
         return places.businesses(hit), counts[hit]
     cumulative = places.cumulative()
-    where = np.searchsorted(cumulative, model.rng.random(n) * cumulative[-1], side="right")
+    # sorted look-ups search a narrowing range (numpy carries the last position over), and
+    # the counts below do not depend on the order of the people
+    where = cumulative.searchsorted(np.sort(model.rng.random(n)) * cumulative[-1], side="right")
     counts = np.bincount(np.minimum(where, k - 1), minlength=k)  # np.unique sorts: slower
     positions = (counts != 0).nonzero()[0]
     return places.businesses(positions), counts[positions]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 CHANNELS = ("sampling", "followup", "complaint", "routine", "backcheck", "outbreak")
 PRODUCT_CHANNELS = ("sampling", "followup", "backcheck", "outbreak")
 BULLETIN_CHANNELS = ("sampling", "followup")  # sampling results are published by law
+DETECTED_BY = {channel: f"detected_by_{channel}" for channel in CHANNELS}  # tally keys
 
 
 def product_fine_yuan(model: GovernanceModel, businesses: np.ndarray,
@@ -78,18 +79,28 @@ def confirm(model: GovernanceModel, businesses: np.ndarray, channel: str) -> np.
     Returns:
         The businesses that were fined.
     """
-    b = model.businesses
     if len(businesses) == 0:
         return businesses
+    b = model.businesses
+    tally = model.tally
     businesses = np.unique(businesses)
-    model.tally["detected_violations"] += len(businesses)
-    model.tally[f"detected_by_{channel}"] += len(businesses)
+    tally["detected_violations"] += len(businesses)
+    tally[DETECTED_BY[channel]] += len(businesses)
     b.violations[businesses] += 1
     if channel not in BULLETIN_CHANNELS:  # failed samples are already on the record
         note_record(model, businesses, VIOLATION_POINTS)
+    model.seen.note("confirmed", businesses)
     fined = businesses[model.rng.random(len(businesses))
                        < model.params.law.enforcement_probability]
-    b.punished[fined] = True
+    if len(fined):
+        _fine(model, fined, channel)
+    if channel not in BULLETIN_CHANNELS:  # the bulletin already published failed samples
+        publish(model, businesses, channel)
+    return fined
+
+
+def _fine(model: GovernanceModel, fined: np.ndarray, channel: str) -> None:
+    model.businesses.punished[fined] = True
     note_record(model, fined, FINE_POINTS)
     if channel in PRODUCT_CHANNELS:
         amounts = product_fine_yuan(model, fined)
@@ -97,9 +108,4 @@ def confirm(model: GovernanceModel, businesses: np.ndarray, channel: str) -> np.
         amounts = np.full(len(fined), model.params.law.inspection_fine_yuan)
     model.tally["fines_collected"] += float(amounts.sum())
     model.tally["businesses_fined"] += len(fined)
-    seen = model.seen
-    seen["confirmed"] += np.bincount(b.sector[businesses], minlength=3)
-    seen["fined"] += np.bincount(b.sector[fined], minlength=3)
-    if channel not in BULLETIN_CHANNELS:  # the bulletin already published failed samples
-        publish(model, businesses, channel)
-    return fined
+    model.seen.note("fined", fined)

@@ -68,7 +68,7 @@ def follow_up_complaints(model: GovernanceModel) -> np.ndarray:
         The businesses inspected.
     """
     b = model.businesses
-    pending = np.flatnonzero(b.complaint_queue >= 0.5)  # at least one real person
+    pending = (b.complaint_queue >= 0.5).nonzero()[0]  # at least one real person
     n = model.staff.take(len(pending))
     # most complaints first; ties broken at random so no business id is favoured
     noise = model.rng.random(len(pending))
@@ -96,7 +96,7 @@ def _most_pressing(queue: np.ndarray, noise: np.ndarray, n: int) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     if n < len(queue):
         cut = np.partition(queue, len(queue) - n)[len(queue) - n]
-        candidates = np.flatnonzero(queue >= cut)
+        candidates = (queue >= cut).nonzero()[0]
         return candidates[np.lexsort((noise[candidates], -queue[candidates]))[:n]]
     return np.lexsort((noise, -queue))
 
@@ -131,5 +131,5 @@ def _note_caught_cutters(model: GovernanceModel, found: np.ndarray) -> None:
     """Peers see which corner-cutters an inspection caught."""
     b = model.businesses
     cutters = found[~b.complying[found]]
-    model.seen["cutters_inspected_caught"] += np.bincount(b.sector[cutters], minlength=3)
+    model.seen.note("cutters_inspected_caught", cutters)
     b.caught_by_inspection[cutters] = True

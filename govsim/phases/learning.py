@@ -105,7 +105,7 @@ def _update_inspection_beliefs(model: GovernanceModel, cutters: np.ndarray,
     corner-cutters."""
     b = model.businesses
     lr = model.params.businesses.belief_learning_rate
-    caught = model.seen["cutters_inspected_caught"]
+    caught = model.seen.by_sector("cutters_inspected_caught")
     peer_rate = np.divide(caught, cutters, out=np.zeros(3), where=cutters > 0)
     peer = peer_rate.take(b.sector)
     b.belief += lr * (peer - b.belief)
@@ -122,8 +122,10 @@ def _learn_from_peers(model: GovernanceModel, group: np.ndarray) -> None:
     lr = model.params.businesses.belief_learning_rate
     seen = model.seen
     beliefs = model.beliefs
-    _towards(beliefs.fail_given_unsafe, seen["unsafe_failed"], seen["unsafe_sampled"], lr)
-    _towards(beliefs.fine_given_confirmed, seen["fined"], seen["confirmed"], lr)
+    _towards(beliefs.fail_given_unsafe, seen.by_sector("unsafe_failed"),
+             seen.by_sector("unsafe_sampled"), lr)
+    _towards(beliefs.fine_given_confirmed, seen.by_sector("fined"),
+             seen.by_sector("confirmed"), lr)
     sales = np.bincount(group, weights=model.businesses.sales_yuan(), minlength=6)
     for values, paid in ((beliefs.damages_per_sales, model.damages_paid_yuan),
                          (beliefs.reputation_per_sales, model.reputation_loss_yuan)):

@@ -68,7 +68,7 @@ def _backcheck_traced_clusters(model: GovernanceModel, affordable: int) -> int:
     b = model.businesses
     if not perf.trace_outbreaks:
         return 0
-    traced = np.flatnonzero(b.complaints_true >= model.params.system.outbreak_complaints)
+    traced = (b.complaints_true >= model.params.system.outbreak_complaints).nonzero()[0]
     if len(traced) == 0:  # most months
         return 0
     model.tally["clusters_traced"] += len(traced)
@@ -87,7 +87,7 @@ def _backcheck_traced_clusters(model: GovernanceModel, affordable: int) -> int:
 def _choose_backchecks(model: GovernanceModel, n: int, affordable: int) -> np.ndarray:
     sc = model.params
     wanted = model.rng.random(n) < sc.performance.backcheck_rate
-    idx = np.flatnonzero(wanted)
+    idx = wanted.nonzero()[0]
     allowed = model.staff.take(min(len(idx), affordable), BACKCHECK_STAFF)
     if len(idx) > allowed:
         wanted[:] = False

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from govsim.model import GovernanceModel
     from govsim.state import Batches
 
+FAILURE_CHANNEL = {False: "sampling", True: "followup"}  # by whether it was a follow-up
+
 
 def act_on_reports(model: GovernanceModel) -> None:
     """Re-tests, recalls, bulletin, follow-ups and investigations for this month's reports."""
@@ -36,6 +38,7 @@ def act_on_reports(model: GovernanceModel) -> None:
     _retest(model, reports)
     stands = reports.failed & ~reports.overturned
     _note_what_peers_see(model, reports, stands)
+    stands = stands.nonzero()[0]  # positions: each mask below would search it again
     failed = reports.business[stands]
     model.businesses.notified[failed] = True
     model.tally["recalls"] += len(failed)
@@ -43,8 +46,8 @@ def act_on_reports(model: GovernanceModel) -> None:
     publish(model, np.unique(failed), "sampling")
     note_record(model, failed, FAILED_SAMPLE_POINTS)
     model.businesses.followups_due[failed] = model.params.system.followup_samples
-    channel = np.where(reports.followup[stands], "followup", "sampling")
-    model.investigations.extend(zip(failed.tolist(), channel.tolist(), strict=True))
+    channel = [FAILURE_CHANNEL[followup] for followup in reports.followup[stands].tolist()]
+    model.investigations.extend(zip(failed.tolist(), channel, strict=True))
 
 
 def _retest(model: GovernanceModel, reports: Batches) -> None:
@@ -57,15 +60,16 @@ def _retest(model: GovernanceModel, reports: Batches) -> None:
     reports.retested = asks
     reports.overturned = asks & ~stands
     fee = sc.law.retest_fee_yuan
-    model.tally["retests_requested"] += int(asks.sum())
-    model.tally["retests_overturned"] += int(reports.overturned.sum())
-    model.tally["retest_fees_business_yuan"] += fee * int((asks & stands).sum())
-    model.tally["retest_fees_agency_yuan"] += fee * int(reports.overturned.sum())
+    overturned = np.count_nonzero(reports.overturned)
+    model.tally["retests_requested"] += np.count_nonzero(asks)
+    model.tally["retests_overturned"] += overturned
+    model.tally["retest_fees_business_yuan"] += fee * np.count_nonzero(asks & stands)
+    model.tally["retest_fees_agency_yuan"] += fee * overturned
 
 
 def _remember_passes(model: GovernanceModel, reports: Batches) -> None:
     b = model.businesses
-    passed = ~reports.failed
+    passed = (~reports.failed).nonzero()[0]
     who = reports.business[passed]
     b.last_pass_month[who] = reports.month
     b.last_pass_agency[who] = reports.agency[passed]
@@ -78,7 +82,5 @@ def _remember_passes(model: GovernanceModel, reports: Batches) -> None:
 def _note_what_peers_see(model: GovernanceModel, reports: Batches, stands: np.ndarray) -> None:
     """Peers in a trade see which sampled unsafe batches ended as failures (and so how
     often tests are shirked or passes bought)."""
-    sector = model.businesses.sector[reports.business[reports.unsafe]]
-    model.seen["unsafe_sampled"] += np.bincount(sector, minlength=3)
-    sector = model.businesses.sector[reports.business[reports.unsafe & stands]]
-    model.seen["unsafe_failed"] += np.bincount(sector, minlength=3)
+    model.seen.note("unsafe_sampled", reports.business[reports.unsafe])
+    model.seen.note("unsafe_failed", reports.business[reports.unsafe & stands])

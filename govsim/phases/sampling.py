@@ -56,13 +56,13 @@ def plan_samples(model: GovernanceModel, n: int) -> tuple[np.ndarray, np.ndarray
         (businesses, whether each batch is a follow-up)
     """
     b = model.businesses
-    owed = np.flatnonzero(b.followups_due > 0)
+    owed = (b.followups_due > 0).nonzero()[0]
     if len(owed) > n:
         owed = model.rng.choice(owed, n, replace=False)
     b.followups_due[owed] -= 1
     model.planned_batches = n - len(owed)
     planned = choose_businesses(model, n - len(owed))
-    business = np.concatenate([owed, planned]).astype(np.int64)
+    business = np.concatenate([owed, planned]).astype(np.int64, copy=False)
     followup = np.zeros(len(business), dtype=bool)
     followup[: len(owed)] = True
     return business, followup
@@ -148,12 +148,14 @@ def test(model: GovernanceModel, business: np.ndarray, agency: np.ndarray,
     # testing every corner-cutter asks for a pass, paying with its future custom.
     offer = 1.0 if model.params.procurement.payer == "business" else \
         model.params.businesses.bribe_propensity
-    bribe_offered = cutting & (rng.random(n) < offer)
-    colluded = bribe_offered & (rng.random(n) < ag.collude[agency])
-    shirked = ~colluded & (rng.random(n) < ag.shirk[agency])
+    # four draws per batch in one call: the same numbers as four calls, in the same order
+    offer_draw, collude_draw, shirk_draw, test_draw = rng.random((4, n))
+    bribe_offered = cutting & (offer_draw < offer)
+    colluded = bribe_offered & (collude_draw < ag.collude[agency])
+    shirked = ~colluded & (shirk_draw < ag.shirk[agency])
     honest = ~(colluded | shirked)
     detects = np.where(unsafe, ag.sensitivity[agency], 1.0 - model.params.market.specificity)
-    failed = honest & (rng.random(n) < detects)
+    failed = honest & (test_draw < detects)
     return Batches(
         month=model.steps,
         business=business,
