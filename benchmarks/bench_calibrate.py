@@ -33,7 +33,7 @@ from pathlib import Path
 import govsim
 from govsim.calibrate import driver
 from govsim.calibrate import targets as targets_mod
-from govsim.calibrate.sampler import make_backend
+from govsim.sweep.executors import make_executor
 
 
 def bare_rate(base: govsim.Scenario, runs: int) -> float:
@@ -45,14 +45,10 @@ def bare_rate(base: govsim.Scenario, runs: int) -> float:
 
 def calibration_rate(targets, workers: int, population: int, generations: int) -> tuple:
     with tempfile.TemporaryDirectory() as tmp:
-        backend = make_backend(workers=workers)
         start = time.perf_counter()
-        try:
-            with open(os.devnull, "w") as quiet:
-                history = driver.run(targets, Path(tmp) / "cal", backend, population,
-                                     generations, log=quiet)
-        finally:
-            backend.close()
+        with make_executor(workers=workers) as executor, open(os.devnull, "w") as quiet:
+            history = driver.run(targets, Path(tmp) / "cal", executor, population,
+                                 generations, log=quiet)
         seconds = time.perf_counter() - start
         sims = int(history.total_nr_simulations) + population  # + the prior sample
     return sims, seconds

@@ -43,8 +43,8 @@ def main(args) -> int:
     from govsim import folders
     from govsim.calibrate import driver, outputs
     from govsim.calibrate import targets as targets_mod
-    from govsim.calibrate.sampler import make_backend
     from govsim.calibrate.targets import TargetsError
+    from govsim.sweep.executors import make_executor
 
     start = time.perf_counter()
     try:
@@ -62,15 +62,12 @@ def main(args) -> int:
     folders.claim(out, "calibrate", in_place=True,
                   legacy=lambda path: (path / driver.MANIFEST).is_file())
     with folders.locked(out, "govsim calibrate"):
-        backend = make_backend(args.workers, args.scheduler, args.dask_local)
-        try:
+        with make_executor(args.workers, args.scheduler, args.dask_local) as executor:
             print(f"govsim calibrate: {len(targets.active)} targets, {len(targets.priors)} "
                   f"unknown parameters, {args.population} particles x {args.generations} "
-                  f"generations on {backend.describe()}", file=sys.stderr)
-            history = driver.run(targets, out, backend, args.population, args.generations,
+                  f"generations on {executor.describe()}", file=sys.stderr)
+            history = driver.run(targets, out, executor, args.population, args.generations,
                                  seed=args.seed, resume=args.resume)
-        finally:
-            backend.close()
         seed = targets.spec.seed if args.seed is None else args.seed
         result = outputs.collect(targets, history, driver.simulator_for(targets), seed,
                                  time.perf_counter() - start)

@@ -20,9 +20,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from govsim.calibrate.sampler import Backend, SeededSampler
+from govsim.calibrate.sampler import SeededSampler
 from govsim.calibrate.simulate import Simulator
 from govsim.calibrate.targets import Targets, TargetsError
+from govsim.sweep.executors import Executor
 
 DB_NAME = "abc.db"
 MANIFEST = "calibration.json"
@@ -120,14 +121,15 @@ def build(targets: Targets, population: int, sampler: SeededSampler):
     )
 
 
-def run(targets: Targets, out: Path, backend: Backend, population: int, generations: int,
+def run(targets: Targets, out: Path, executor: Executor, population: int, generations: int,
         seed: int | None = None, resume: bool = False, log=None):
     """Run (or continue) the calibration into ``out``; returns pyabc's History.
 
     Args:
         targets: the checked targets.
         out: the folder (created; see :func:`prepare_folder`).
-        backend: where simulations run.
+        executor: where simulations run (an entered
+            :func:`govsim.sweep.executors.make_executor`).
         population: particles per generation.
         generations: generations in all (a resumed run only does the missing ones).
         seed: master seed (default: the targets file's).
@@ -143,7 +145,7 @@ def run(targets: Targets, out: Path, backend: Backend, population: int, generati
     continuing = prepare_folder(out, settings, resume)
     logging.getLogger("ABC").setLevel(logging.WARNING)  # our own line per generation instead
     progress = Progress(generations, log)
-    sampler = SeededSampler(settings.seed, backend, progress)
+    sampler = SeededSampler(settings.seed, executor, progress)
     abc = build(targets, population, sampler)
     progress.abc = abc
     db = f"sqlite:///{(out / DB_NAME).resolve()}"

@@ -1,10 +1,13 @@
-"""Where chunks run: in this process, in local worker processes, or on a Dask cluster.
+"""Where work runs: in this process, in local worker processes, or on a Dask cluster.
 
-Every executor has the same contract: :meth:`Executor.map` takes an iterator of
-:class:`~govsim.sweep.worker.ChunkTask` and yields ``(task, frame)`` as chunks finish, in
-any order. Only a bounded number of chunks are in flight, so neither pending work nor
-finished results pile up in memory however long the sweep. Results do not depend on the
-executor: a chunk's result is a pure function of the task.
+Sweeps, optimisation and calibration share these executors. Every executor has the same
+contract: :meth:`Executor.map` takes an iterator of tasks (by default
+:class:`~govsim.sweep.worker.ChunkTask`, run by :func:`~govsim.sweep.worker.run_chunk`) and
+yields ``(task, result)`` as tasks finish, in any order. Only a bounded number of tasks are
+in flight, and the iterator is read only when there is room, so a caller may stop feeding
+it (a calibration generation that has its particles) and stop reading (closing the
+iterator cancels what has not started). Results do not depend on the executor: a task's
+result is a pure function of the task.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 import sys
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -32,6 +35,9 @@ MAX_POOL_RESTARTS = 3
 DASK_RETRIES = 2
 
 Finished = tuple[ChunkTask, pd.DataFrame]
+
+#: A task that kills its Dask worker repeatedly: what to yield for it (``None``: raise).
+OnKilled = Callable[[object, str], object] | None
 
 
 class Executor:
@@ -53,8 +59,11 @@ class Executor:
         """One line for the start of a sweep."""
         raise NotImplementedError
 
-    def map(self, tasks: Iterator[ChunkTask]) -> Iterator[Finished]:
-        """Run the tasks; yield each with its result frame as it finishes."""
+    def map(self, tasks: Iterator[ChunkTask], function: Callable = run_chunk,
+            on_killed: OnKilled = failed_chunk) -> Iterator[Finished]:
+        """Run ``function(task)`` for each task; yield each task with its result as it
+        finishes. A task needs a ``key`` (its name in errors and on Dask), and ``function``
+        must be importable by the workers."""
         raise NotImplementedError
 
 
@@ -64,9 +73,10 @@ class SerialExecutor(Executor):
     def describe(self) -> str:
         return "this process"
 
-    def map(self, tasks: Iterator[ChunkTask]) -> Iterator[Finished]:
+    def map(self, tasks: Iterator[ChunkTask], function: Callable = run_chunk,
+            on_killed: OnKilled = failed_chunk) -> Iterator[Finished]:
         for task in tasks:
-            yield task, run_chunk(task)
+            yield task, function(task)
 
 
 class ProcessExecutor(Executor):
@@ -119,38 +129,43 @@ class ProcessExecutor(Executor):
         for process in processes:
             process.join(timeout=5)
 
-    def map(self, tasks: Iterator[ChunkTask]) -> Iterator[Finished]:
+    def map(self, tasks: Iterator[ChunkTask], function: Callable = run_chunk,
+            on_killed: OnKilled = failed_chunk) -> Iterator[Finished]:
         tasks = iter(tasks)
         pending: dict[Future, ChunkTask] = {}
-        again: deque[ChunkTask] = deque()  # chunks of dead workers, to send first
+        again: deque[ChunkTask] = deque()  # tasks of dead workers, to send first
         window = 2 * self.slots  # one running and one queued per worker
-        while True:
-            while len(pending) < window:
-                task = again.popleft() if again else next(tasks, None)
-                if task is None:
-                    break
-                try:
-                    pending[self._pool.submit(run_chunk, task)] = task
-                except BrokenProcessPool:  # a worker died since the last wait
-                    again.appendleft(task)
+        try:
+            while True:
+                while len(pending) < window:
+                    task = again.popleft() if again else next(tasks, None)
+                    if task is None:
+                        break
+                    try:
+                        pending[self._pool.submit(function, task)] = task
+                    except BrokenProcessPool:  # a worker died since the last wait
+                        again.appendleft(task)
+                        self._recover(pending, again)
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                broken = False
+                for future in done:
+                    task = pending.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        yield task, future.result()
+                    elif isinstance(error, BrokenProcessPool):
+                        again.append(task)
+                        broken = True
+                    else:  # run_chunk records model errors itself: a bug or a bad task
+                        raise SweepError(f"task {task.key} could not run: "
+                                         f"{type(error).__name__}: {error}") from error
+                if broken:
                     self._recover(pending, again)
-            if not pending:
-                return
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            broken = False
-            for future in done:
-                task = pending.pop(future)
-                error = future.exception()
-                if error is None:
-                    yield task, future.result()
-                elif isinstance(error, BrokenProcessPool):
-                    again.append(task)
-                    broken = True
-                else:  # run_chunk records model errors itself; this is a bug or bad task
-                    raise SweepError(f"chunk {task.key} could not run: "
-                                     f"{type(error).__name__}: {error}") from error
-            if broken:
-                self._recover(pending, again)
+        finally:  # the caller stopped early: drop what has not started
+            for future in pending:
+                future.cancel()
 
     def _recover(self, pending: dict[Future, ChunkTask], again: deque[ChunkTask]) -> None:
         """A worker died and the pool with it: start a new pool and send its unfinished
@@ -223,38 +238,46 @@ class DaskExecutor(Executor):
             self._cluster.close()
             self._cluster = None
 
-    def map(self, tasks: Iterator[ChunkTask]) -> Iterator[Finished]:
+    def map(self, tasks: Iterator[ChunkTask], function: Callable = run_chunk,
+            on_killed: OnKilled = failed_chunk) -> Iterator[Finished]:
         from distributed import KilledWorker, as_completed
 
         tasks = iter(tasks)
-        owner: dict[str, ChunkTask] = {}
+        owner: dict[str, tuple[ChunkTask, object]] = {}
         running = as_completed()
 
         def submit(task: ChunkTask) -> None:
-            key = f"govsim-chunk-{self._tag}-{task.key}"
-            future = self._client.submit(run_chunk, task, key=key, retries=DASK_RETRIES)
-            owner[future.key] = task
+            key = f"govsim-{self._tag}-{task.key}"
+            future = self._client.submit(function, task, key=key, retries=DASK_RETRIES)
+            owner[future.key] = task, future
             running.add(future)
 
-        for _ in range(2 * self.slots):
-            if (task := next(tasks, None)) is None:
-                break
-            submit(task)
-        for future in running:
-            task = owner.pop(future.key)
-            try:
-                frame = future.result()
-            except KilledWorker as exc:
-                frame = failed_chunk(task, f"KilledWorker: the chunk's worker died repeatedly "
-                                           f"({exc})")
-            except Exception as exc:
-                raise SweepError(f"chunk {task.key} could not run on the Dask cluster: "
-                                 f"{type(exc).__name__}: {exc} (is the same govsim installed "
-                                 "on every worker?)") from exc
-            future.release()
-            yield task, frame
-            if (task := next(tasks, None)) is not None:
+        try:
+            for _ in range(2 * self.slots):
+                if (task := next(tasks, None)) is None:
+                    break
                 submit(task)
+            for future in running:
+                task, _ = owner.pop(future.key)
+                try:
+                    result = future.result()
+                except KilledWorker as exc:
+                    if on_killed is None:
+                        raise SweepError(f"task {task.key}: its Dask worker died repeatedly "
+                                         f"({exc})") from None
+                    result = on_killed(task, f"KilledWorker: the task's worker died "
+                                             f"repeatedly ({exc})")
+                except Exception as exc:
+                    raise SweepError(f"task {task.key} could not run on the Dask cluster: "
+                                     f"{type(exc).__name__}: {exc} (is the same govsim "
+                                     "installed on every worker?)") from exc
+                future.release()
+                yield task, result
+                if (task := next(tasks, None)) is not None:
+                    submit(task)
+        finally:  # the caller stopped early: cancel what is still queued or running
+            if owner:
+                self._client.cancel([future for _, future in owner.values()])
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None,
