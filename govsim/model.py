@@ -87,10 +87,10 @@ class GovernanceModel(mesa.Model):
         self.people_per_consumer = sc.people_per_consumer
         self.events: deque[tuple[int, str]] = deque(maxlen=MAX_EVENTS)
         self.tally = metrics.new_tally()
-        self.seen: PeerNews | None = None  # set at the start of each month
         self.row: dict[str, float] | None = None
         self.report_history: deque[tuple[int, int]] = deque(maxlen=metrics.DETECTION_WINDOW)
         self.businesses = init_businesses(sc, self.rng)
+        self.seen = PeerNews(self.businesses.sector)  # renewed at the start of each month
         self.agencies = init_agencies(sc, self.rng)
         adjacency = network.build(sc.participation.network, sc.consumers.count,
                                   sc.participation.degree, sc.participation.rewiring, self.rng)
