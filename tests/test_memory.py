@@ -56,3 +56,29 @@ def test_two_thousand_runs_in_one_process_stay_within_the_bound():
                           timeout=600, check=True)
     start, end = map(float, done.stdout.split())
     assert end - start < GROWTH_BOUND_MB, f"RSS grew {end - start:.0f} MB over 1,800 runs"
+
+
+def test_short_sweep_chunks_do_not_pile_up_garbage():
+    """A worker runs chunk after chunk (an optimisation sends thousands of one- to four-run
+    chunks); each chunk's leftover reference cycles must be collected, not frozen by the
+    next chunk's ``gc.freeze`` (that grew an optimisation to 3 GB)."""
+    script = textwrap.dedent(f"""
+        import gc
+        import govsim
+        from govsim.sweep.worker import ChunkTask, run_chunk
+
+        base = govsim.Scenario().with_overrides({SMALL!r})
+        def chunk(i):
+            run_chunk(ChunkTask("govsim.sweep.models:govsim_model", base, {{}}, False, None,
+                                [(i, i, {{}})]))
+        for i in range(20):
+            chunk(i)
+        start = len(gc.get_objects())
+        for i in range(20, 220):
+            chunk(i)
+        print(start, len(gc.get_objects()))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=600, check=True)
+    start, end = map(int, done.stdout.split())
+    assert end - start < 5_000, f"{end - start} objects more after 200 chunks"
