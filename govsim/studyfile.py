@@ -23,12 +23,19 @@ import difflib
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Self, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, PrivateAttr, ValidationError
 from pydantic.fields import FieldInfo
 
-from govsim.scenario import Scenario, ScenarioError, field_names, resolve
+from govsim.scenario import (
+    NAME_RULE,
+    Scenario,
+    ScenarioError,
+    check_name,
+    field_names,
+    resolve,
+)
 from govsim.timeline import parameter_names as timeline_parameter_names
 
 if TYPE_CHECKING:
@@ -36,6 +43,12 @@ if TYPE_CHECKING:
 
 Scalar = bool | int | float | str
 _SCALAR_TYPES = ("bool", "int", "float", "str")
+
+
+#: A study file's ``name``: it names the output folder, so it follows the scenario names'
+#: rule (:data:`govsim.scenario.NAME_PATTERN`).
+StudyName = Annotated[str, AfterValidator(check_name)]
+NAME_DESCRIPTION = "short name, used for the output folder (default: file name); " + NAME_RULE
 
 
 class Strict(BaseModel):

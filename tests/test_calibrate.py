@@ -204,6 +204,10 @@ BAD_TARGETS = [
     ("[priors.c]", "[priors.d]", 'priors."d" is not a parameter of model'),
     ("[priors.b]\nlow = 0.0", "[priors.b]\nlog = true\nlow = 0.0",
      'priors."b": low = 0 with log = true is not allowed'),
+    # the name names the output folder: the scenario names' rule, at most 64 characters
+    ("seed = 7", 'name = "../elsewhere"\nseed = 7',
+     "name = '../elsewhere' is not allowed: a name is 1 to 64 letters"),
+    ("seed = 7", f'name = "{"n" * 65}"\nseed = 7', "is not allowed: a name is 1 to 64"),
 ]
 
 

@@ -302,6 +302,10 @@ at_least = 0.5
     (('direction = "minimise"', 'direction = "minimize"'),
      "objectives[0].direction = 'minimize' is not allowed"),
     (("[200_000, 1_000_000]", "[200_000, 1e12]"), "budget.annual_yuan"),
+    # the name names the output folder: the scenario names' rule, at most 64 characters
+    (("seed = 3", 'name = "../elsewhere"\nseed = 3'),
+     "name = '../elsewhere' is not allowed: a name is 1 to 64 letters"),
+    (("seed = 3", 'name = "' + 'n' * 65 + '"\nseed = 3'), "is not allowed: a name is 1 to 64"),
 ])
 def test_bad_problems_are_refused_with_one_line(tmp_path, capsys, change, expected):
     path = write(tmp_path, REAL.replace(*change))

@@ -40,8 +40,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from govsim.scenario import Scenario, ScenarioError, bundled_dir, read_toml, resolve_file
-from govsim.studyfile import Strict, flatten_specs, flatten_values, scenario_path
+from govsim.scenario import (
+    Scenario,
+    ScenarioError,
+    bundled_dir,
+    name_from_stem,
+    read_toml,
+    resolve_file,
+)
+from govsim.studyfile import (
+    NAME_DESCRIPTION,
+    Strict,
+    StudyName,
+    flatten_specs,
+    flatten_values,
+    scenario_path,
+)
 
 #: The targets that ship with govsim (the repository's ``targets/`` folder).
 BUNDLED_DIR = bundled_dir("targets")
@@ -83,8 +97,7 @@ class Prior(Strict):
 class TargetsFile(Strict):
     """A validated targets file (schema only; :func:`load` checks it against the model)."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-                      description="short name, used for the output folder (default: file name)")
+    name: StudyName = Field(description=NAME_DESCRIPTION)
     description: str = Field("", description="the district and where its figures come from")
     scenario: str = Field("baseline", description="base scenario: a bundled name or a TOML "
                                                   "file (relative to the targets file first)")
@@ -150,7 +163,7 @@ def read(path_or_name: str | Path) -> tuple[TargetsFile, Path, str]:
     """
     path = resolve_file(path_or_name, bundled_targets(), "targets", TargetsError)
     text, data = read_toml(path, "targets", TargetsError, "a targets file")
-    data.setdefault("name", path.stem)
+    data.setdefault("name", name_from_stem(path.stem))
     # dotted names written as sub-tables ([fixed.consumers]), as in the other study files
     if isinstance(data.get("fixed"), dict):
         data["fixed"] = flatten_values(data["fixed"])
@@ -241,6 +254,8 @@ def _explain(exc: ValidationError, path: Path) -> str:
             lines.append(f"{path}: {loc} is missing ({_describe(err['loc'])})")
         elif not loc:
             lines.append(f"{path}: {msg}")
+        elif err["type"] == "value_error":  # a check whose message says what is allowed
+            lines.append(f"{path}: {loc} = {err.get('input')!r} is not allowed: {msg}")
         else:
             lines.append(f"{path}: {loc} = {err.get('input')!r} is not allowed: {msg} "
                          f"({_describe(err['loc'])})")

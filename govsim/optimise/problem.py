@@ -40,8 +40,15 @@ from pydantic import Field, model_validator
 
 from govsim import studyfile
 from govsim.optimise.measures import label_of, model_outputs
-from govsim.scenario import Scenario, ScenarioError, bundled_dir, read_toml, resolve_file
-from govsim.studyfile import Scalar, Strict, StudyFile
+from govsim.scenario import (
+    Scenario,
+    ScenarioError,
+    bundled_dir,
+    name_from_stem,
+    read_toml,
+    resolve_file,
+)
+from govsim.studyfile import NAME_DESCRIPTION, Scalar, Strict, StudyFile, StudyName
 from govsim.sweep.models import DEFAULT_MODEL, ModelInfo, load_model
 
 #: The problems that ship with govsim (the repository's ``problems/`` folder).
@@ -145,8 +152,7 @@ class Problem(StudyFile):
     ERROR = ProblemError
     UNION_MESSAGE = "must be a number, true/false or a string"
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-                      description="short name, used for the output folder (default: file name)")
+    name: StudyName = Field(description=NAME_DESCRIPTION)
     description: str = Field("", description="the question, in a sentence")
     scenario: str = Field("baseline", description="base scenario (the status quo): a bundled "
                                                   "name or a TOML file")
@@ -227,7 +233,7 @@ def load_problem(path: str | Path) -> Problem:
     """
     path = resolve_file(path, bundled_problems(), "problem", ProblemError)
     text, data = read_toml(path, "problem", ProblemError)
-    data.setdefault("name", path.stem)
+    data.setdefault("name", name_from_stem(path.stem))
     return problem_from_dict(data, source=str(path), path=path, text=text)
 
 

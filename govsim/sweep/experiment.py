@@ -29,20 +29,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from govsim import studyfile
 from govsim.scenario import (
-    NAME_RULE,
     Scenario,
     ScenarioError,
     bundled_dir,
-    check_name,
     name_from_stem,
     read_toml,
     resolve_file,
 )
-from govsim.studyfile import Scalar, Strict, StudyFile
+from govsim.studyfile import NAME_DESCRIPTION, Scalar, Strict, StudyFile, StudyName
 from govsim.sweep.models import DEFAULT_MODEL, ModelInfo, load_model
 
 #: The experiments that ship with govsim (the repository's ``experiments/`` folder).
@@ -112,8 +110,7 @@ class Experiment(StudyFile):
     ERROR = ExperimentError
     UNION_MESSAGE = "a level is a number, true/false or a string"
 
-    name: str = Field(description="short name, used for the output folder (default: file "
-                                  "name); " + NAME_RULE)
+    name: StudyName = Field(description=NAME_DESCRIPTION)
     description: str = Field("", description="what the experiment asks")
     scenario: str = Field(
         "baseline", description="base scenario: a bundled name or a TOML file (a relative "
@@ -147,11 +144,6 @@ class Experiment(StudyFile):
         default_factory=dict, description="parameters set the same in every run")
     parameters: dict[str, Parameter] = Field(
         min_length=1, description="the parameters to vary, by dotted name")
-
-    @field_validator("name")
-    @classmethod
-    def _check_name(cls, value: str) -> str:
-        return check_name(value)
 
     @model_validator(mode="after")
     def _design_rules(self) -> Experiment:
