@@ -380,8 +380,7 @@ class Scenario(BaseModel):
             ScenarioError: the file is missing, unreadable, or holds an invalid field.
         """
         path = Path(path)
-        _, data = read_toml(path, "scenario", ScenarioError)
-        data.setdefault("name", name_from_stem(path.stem))
+        _, data = read_named_toml(path, "scenario", ScenarioError)
         return cls.from_dict(data, source=str(path))
 
     @classmethod
@@ -497,14 +496,16 @@ def bundled_dir(kind: str) -> Path:
     return installed if installed.is_dir() else _PACKAGE.parent / kind
 
 
-#: The scenarios that ship with govsim (the repository's ``scenarios/`` folder).
-BUNDLED_DIR = bundled_dir("scenarios")
+def bundled_files(kind: str) -> dict[str, Path]:
+    """The bundled files of one kind (``scenarios``, ``experiments``, ...) by name (file
+    stem), in name order."""
+    return {p.stem: p for p in sorted(bundled_dir(kind).glob("*.toml"))}
 
 
 def bundled_scenarios() -> dict[str, Path]:
     """Bundled scenario files by name (file stem), baseline first."""
-    paths = sorted(BUNDLED_DIR.glob("*.toml"), key=lambda p: (p.stem != "baseline", p.stem))
-    return {p.stem: p for p in paths}
+    files = bundled_files("scenarios")
+    return dict(sorted(files.items(), key=lambda item: item[0] != "baseline"))
 
 
 def resolve(name_or_path: str | Path) -> Path:
@@ -554,6 +555,15 @@ def read_toml(path: Path, kind: str, error: type[ScenarioError],
     except RecursionError:
         raise error(f"{path}: not {what or 'a ' + kind} (its tables or arrays are nested too "
                     "deeply to read)") from None
+
+
+def read_named_toml(path: Path, kind: str, error: type[ScenarioError],
+                    what: str | None = None) -> tuple[str, dict]:
+    """:func:`read_toml`, with ``name`` made from the file name when the file gives none:
+    a scenario's or study file's name names its outputs."""
+    text, data = read_toml(path, kind, error, what)
+    data.setdefault("name", name_from_stem(path.stem))
+    return text, data
 
 
 def field_names() -> list[str]:

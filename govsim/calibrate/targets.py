@@ -43,9 +43,8 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from govsim.scenario import (
     Scenario,
     ScenarioError,
-    bundled_dir,
-    name_from_stem,
-    read_toml,
+    bundled_files,
+    read_named_toml,
     resolve_file,
 )
 from govsim.studyfile import (
@@ -56,9 +55,6 @@ from govsim.studyfile import (
     flatten_values,
     scenario_path,
 )
-
-#: The targets that ship with govsim (the repository's ``targets/`` folder).
-BUNDLED_DIR = bundled_dir("targets")
 
 #: The model a calibration runs unless the file names another ("module:function", with the
 #: contract of :mod:`govsim.sweep.models`, returning the monthly series).
@@ -152,7 +148,7 @@ class Targets:
 
 def bundled_targets() -> dict[str, Path]:
     """Bundled targets files by name."""
-    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.toml"))}
+    return bundled_files("targets")
 
 
 def read(path_or_name: str | Path) -> tuple[TargetsFile, Path, str]:
@@ -162,8 +158,7 @@ def read(path_or_name: str | Path) -> tuple[TargetsFile, Path, str]:
         TargetsError: missing, unreadable, not TOML, or a field not allowed.
     """
     path = resolve_file(path_or_name, bundled_targets(), "targets", TargetsError)
-    text, data = read_toml(path, "targets", TargetsError, "a targets file")
-    data.setdefault("name", name_from_stem(path.stem))
+    text, data = read_named_toml(path, "targets", TargetsError, "a targets file")
     # dotted names written as sub-tables ([fixed.consumers]), as in the other study files
     if isinstance(data.get("fixed"), dict):
         data["fixed"] = flatten_values(data["fixed"])

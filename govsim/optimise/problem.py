@@ -43,16 +43,12 @@ from govsim.optimise.measures import label_of, model_outputs
 from govsim.scenario import (
     Scenario,
     ScenarioError,
-    bundled_dir,
-    name_from_stem,
-    read_toml,
+    bundled_files,
+    read_named_toml,
     resolve_file,
 )
 from govsim.studyfile import NAME_DESCRIPTION, Scalar, Strict, StudyFile, StudyName
 from govsim.sweep.models import DEFAULT_MODEL, ModelInfo, load_model
-
-#: The problems that ship with govsim (the repository's ``problems/`` folder).
-BUNDLED_DIR = bundled_dir("problems")
 
 
 class ProblemError(ScenarioError):
@@ -222,7 +218,7 @@ class Problem(StudyFile):
 
 def bundled_problems() -> dict[str, Path]:
     """Bundled problem files by name (file stem)."""
-    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.toml"))}
+    return bundled_files("problems")
 
 
 def load_problem(path: str | Path) -> Problem:
@@ -232,8 +228,7 @@ def load_problem(path: str | Path) -> Problem:
         ProblemError: the file is missing, unreadable, not TOML, or holds an invalid field.
     """
     path = resolve_file(path, bundled_problems(), "problem", ProblemError)
-    text, data = read_toml(path, "problem", ProblemError)
-    data.setdefault("name", name_from_stem(path.stem))
+    text, data = read_named_toml(path, "problem", ProblemError)
     return problem_from_dict(data, source=str(path), path=path, text=text)
 
 

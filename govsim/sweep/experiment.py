@@ -35,16 +35,12 @@ from govsim import studyfile
 from govsim.scenario import (
     Scenario,
     ScenarioError,
-    bundled_dir,
-    name_from_stem,
-    read_toml,
+    bundled_files,
+    read_named_toml,
     resolve_file,
 )
 from govsim.studyfile import NAME_DESCRIPTION, Scalar, Strict, StudyFile, StudyName
 from govsim.sweep.models import DEFAULT_MODEL, ModelInfo, load_model
-
-#: The experiments that ship with govsim (the repository's ``experiments/`` folder).
-BUNDLED_DIR = bundled_dir("experiments")
 
 #: govsim figures analysed when an experiment does not list its ``outcomes``.
 DEFAULT_OUTCOMES = ("compliance_rate", "unsafe_share", "illness_cases", "detection_rate",
@@ -201,7 +197,7 @@ class Experiment(StudyFile):
 
 def bundled_experiments() -> dict[str, Path]:
     """Bundled experiment files by name (file stem)."""
-    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.toml"))}
+    return bundled_files("experiments")
 
 
 def resolve_experiment(name_or_path: str | Path) -> Path:
@@ -220,8 +216,7 @@ def load_experiment(path: str | Path) -> Experiment:
         ExperimentError: the file is missing, unreadable, not TOML, or holds an invalid field.
     """
     path = resolve_experiment(path)
-    text, data = read_toml(path, "experiment", ExperimentError, "an experiment")
-    data.setdefault("name", name_from_stem(path.stem))
+    text, data = read_named_toml(path, "experiment", ExperimentError, "an experiment")
     return experiment_from_dict(data, source=str(path), path=path, text=text)
 
 
