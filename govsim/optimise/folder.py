@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,13 +40,6 @@ def claim(root: Path) -> None:
     folder, a folder of someone else's files) by the rules of :mod:`govsim.folders`."""
     folders.claim(root, "optimise", in_place=True,
                   legacy=lambda path: (path / MANIFEST).is_file())
-
-
-@contextmanager
-def locked(root: Path) -> Iterator[None]:
-    """Hold the folder's lock for the whole optimisation (the lock file goes on every exit)."""
-    with folders.locked(root, "govsim optimise"):
-        yield
 
 
 def fingerprint(prepared: Prepared) -> dict[str, str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from govsim import folders
 from govsim.optimise import folder
 from govsim.optimise.driver import SearchReport, open_study, search, trial_table
 from govsim.optimise.evaluation import FRESH, Evaluation, Evaluator, replicate_seeds
@@ -93,7 +94,7 @@ def optimise(problem: Problem | str | Path, out: str | Path | None = None,
     out = Path(out) if out is not None else folder.default_out(problem.name)
     executor = executor or make_executor(workers=workers)
     folder.claim(out)
-    with folder.locked(out):
+    with folders.locked(out, folder.KIND):  # held for the whole optimisation
         resumed = folder.begin(out, prepared, resume)
         with executor:
             echo(f"optimise {problem.name}: {trials} trials of {problem.replicates} runs each "
