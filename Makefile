@@ -34,15 +34,20 @@ $(STAMP313): pyproject.toml setup.py
 run: $(STAMP)
 	$(BIN)/govsim compare
 
+# Two test processes (pytest-xdist) for all but the browser tests, which run on their own:
+# they are the part of the suite that is sensitive to load.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"
+	$(BIN)/python -m pytest -m browser
 	$(MAKE) test-py313
 
 # The model, CLI, scenario, compare, install, memory, ecosystem and EMA tests on Python 3.13.
 test-py313: $(STAMP313)
 	$(VENV313)/bin/python -c 'import sys, mesa; print("Python", sys.version.split()[0], "Mesa", mesa.__version__)'
-	$(VENV313)/bin/python -m pytest -q -p no:cacheprovider $(TESTS313)
+	$(VENV313)/bin/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(TESTS313)
 
 # The browser tests drive Debian's chromium; install it when it is missing (CI runs as root).
 chromium:
