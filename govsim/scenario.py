@@ -23,6 +23,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from govsim import timeline as _timeline
+from govsim.dotted import flatten
 from govsim.timeline import Change
 
 SECTORS = ("catering", "retail", "producer")
@@ -447,9 +448,7 @@ class Scenario(BaseModel):
 
     def flat(self) -> dict[str, Any]:
         """All parameters as ``{"section.field": value}`` (nested tables flattened too)."""
-        out: dict[str, Any] = {}
-        _flatten(self.model_dump(exclude={"timeline"}), "", out)
-        return out
+        return flatten(self.model_dump(exclude={"timeline"}))
 
     def diff(self, other: Scenario) -> dict[str, tuple[Any, Any]]:
         """Parameters whose values differ: ``{dotted: (other's value, this value)}``; a
@@ -589,14 +588,6 @@ def field_bounds(dotted: str) -> tuple[float | None, float | None]:
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def _flatten(data: dict, prefix: str, out: dict) -> None:
-    for key, value in data.items():
-        if isinstance(value, dict):
-            _flatten(value, f"{prefix}{key}.", out)
-        else:
-            out[f"{prefix}{key}"] = value
 
 
 def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:

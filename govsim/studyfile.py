@@ -20,7 +20,6 @@ alike. Each kind of file raises its own :class:`~govsim.scenario.ScenarioError` 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, get_args, get_origin
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, get_args, get_
 from pydantic import AfterValidator, BaseModel, ConfigDict, PrivateAttr, ValidationError
 from pydantic.fields import FieldInfo
 
+from govsim.dotted import flatten
 from govsim.scenario import (
     NAME_RULE,
     Scenario,
@@ -138,7 +138,7 @@ def check_range(ends: list[float], scale: str) -> None:
 def flatten_values(table: dict) -> dict:
     """A ``[fixed]`` table with dotted names: ``[fixed.consumers] count = 1000`` ->
     ``{"consumers.count": 1000}``."""
-    return _flatten(table, lambda v: not isinstance(v, dict))
+    return flatten(table)
 
 
 def flatten_specs(table: dict) -> dict:
@@ -149,19 +149,8 @@ def flatten_specs(table: dict) -> dict:
     A table is one name's settings when it is empty (all defaults) or holds a value that is
     not a table; a table of tables goes one name deeper.
     """
-    return _flatten(table, lambda v: not isinstance(v, dict) or not v or
-                    any(not isinstance(x, dict) for x in v.values()))
-
-
-def _flatten(table: dict, is_leaf: Callable[[Any], bool], prefix: str = "") -> dict:
-    out: dict = {}
-    for key, value in table.items():
-        dotted = f"{prefix}{key}"
-        if is_leaf(value):
-            out[dotted] = value
-        else:
-            out.update(_flatten(value, is_leaf, f"{dotted}."))
-    return out
+    return flatten(table, lambda v: not isinstance(v, dict) or not v or
+                   any(not isinstance(x, dict) for x in v.values()))
 
 
 # --- scenario fields --------------------------------------------------------------------

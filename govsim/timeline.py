@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from govsim.dotted import flatten
+
 if TYPE_CHECKING:
     from govsim.scenario import Scenario
 
@@ -91,9 +93,7 @@ class Change(BaseModel):
         # mean the same; keep the dotted form.
         if not isinstance(value, dict):
             return value
-        out: dict[str, Any] = {}
-        _flatten(value, "", out)
-        return out
+        return flatten(value)
 
     @field_validator("name")
     @classmethod
@@ -322,10 +322,3 @@ def parameter_values(scenario: Scenario) -> dict[str, Any]:
             out.update({f"timeline.{change.name}.set.{k}": v for k, v in change.set.items()})
     return out
 
-
-def _flatten(data: dict, prefix: str, out: dict) -> None:
-    for key, value in data.items():
-        if isinstance(value, dict):
-            _flatten(value, f"{prefix}{key}.", out)
-        else:
-            out[f"{prefix}{key}"] = value
