@@ -15,7 +15,15 @@ STAMP313  := $(VENV313)/.installed
 TESTS313  ?= tests/test_model.py tests/test_cli.py tests/test_scenario.py tests/test_compare.py \
              tests/test_install.py tests/test_memory.py tests/test_ecosystem.py tests/test_ema.py
 
-.PHONY: run test test-py313 lint bench chromium clean
+# Python 3.12 (through pyenv) with the last Mesa 3.4 release: the middle of the three Mesa
+# lines govsim supports (3.3 on Python 3.11, 3.4 and 3.5 on 3.12+).
+PYTHON312 ?= python3.12
+PYENV312  ?= 3.12.1
+VENV312   := .venv312
+STAMP312  := $(VENV312)/.installed
+TESTS312  ?= tests/test_model.py tests/test_ecosystem.py tests/test_memory.py tests/test_scenario.py
+
+.PHONY: run test test-py312 test-py313 lint bench chromium clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +39,13 @@ $(STAMP313): pyproject.toml setup.py
 	$(VENV313)/bin/python -m pip install --quiet --no-compile --upgrade --upgrade-strategy eager -e '.[dev,ema]'
 	touch $(STAMP313)
 
+$(STAMP312): pyproject.toml setup.py
+	rm -rf $(VENV312)
+	PYENV_VERSION=$(PYENV312) $(PYTHON312) -m venv $(VENV312)
+	$(VENV312)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV312)/bin/python -m pip install --quiet --no-compile -e '.[dev]' 'mesa>=3.4,<3.5'
+	touch $(STAMP312)
+
 run: $(STAMP)
 	$(BIN)/govsim compare
 
@@ -42,7 +57,13 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"
 	$(BIN)/python -m pytest -m browser
+	$(MAKE) test-py312
 	$(MAKE) test-py313
+
+# The Mesa-facing tests (model, batch_run and DataCollector, memory, scenario) on Mesa 3.4.
+test-py312: $(STAMP312)
+	$(VENV312)/bin/python -c 'import sys, mesa; print("Python", sys.version.split()[0], "Mesa", mesa.__version__)'
+	$(VENV312)/bin/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(TESTS312)
 
 # The model, CLI, scenario, compare, install, memory, ecosystem and EMA tests on Python 3.13.
 test-py313: $(STAMP313)
@@ -65,4 +86,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_calibrate.py
 
 clean:
-	rm -rf $(VENV) $(VENV313) out .pytest_cache
+	rm -rf $(VENV) $(VENV312) $(VENV313) out .pytest_cache

@@ -17,6 +17,7 @@ from mesa.agent import AgentSet
 
 from govsim import metrics, network
 from govsim.agents import Consumer, FoodBusiness, Regulator, TestingAgency
+from govsim.mesa_patches import ROW_STAMP_OFFSET
 from govsim.phases.consumers import consume
 from govsim.phases.damages import claim_damages
 from govsim.phases.disturbances import disturb
@@ -225,8 +226,8 @@ class MonthlyRows(mesa.DataCollector):
         row = model.row
         for name, values in self.model_vars.items():
             values.append(row[name])
-        if hasattr(self, "_collection_steps"):  # Mesa 3.5 notes when each row was collected
-            self._collection_steps.append(model.time)
+        if hasattr(self, "_collection_steps"):  # Mesa 3.4.1+ notes when each row was collected
+            self._collection_steps.append(model.time - ROW_STAMP_OFFSET)
         if self.agent_reporters or self.agenttype_reporters:
             reporters, self.model_reporters = self.model_reporters, {}
             try:
