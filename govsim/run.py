@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -39,21 +40,25 @@ def summarize(timeseries: pd.DataFrame, months: int = SUMMARY_MONTHS) -> dict[st
     return {k: float(tail[k].mean()) for k in timeseries.columns if k != "step"}
 
 
-def run(scenario: Scenario | None = None, seed: int | None = None,
+def run(scenario: Scenario | str | Path | None = None, seed: int | None = None,
         progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Run a scenario for ``scenario.run.months`` months.
 
     Args:
-        scenario: the scenario (defaults to the built-in one).
+        scenario: the scenario, a bundled scenario's name or a scenario file, as for
+            ``GovernanceModel`` (defaults to the built-in one).
         seed: seed of the model's random generator; the same scenario and seed give the
             same numbers in any process. None (the default, as for ``GovernanceModel``)
             draws a fresh seed from the operating system's entropy; it is recorded in
             ``result.seed``, so the run can be repeated.
         progress: called as ``progress(month, months)`` after each month.
+
+    Raises:
+        ScenarioError: a name that is neither a file nor a bundled scenario, or a file
+            that is not a valid scenario.
     """
-    scenario = scenario or Scenario()
     model = GovernanceModel(scenario, seed=seed)
-    seed = model.seed
+    scenario, seed = model.initial_params, model.seed
     months = scenario.run.months
     for month in range(1, months + 1):
         model.step()

@@ -7,11 +7,13 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import govsim
 from govsim.agents import Consumer, FoodBusiness, TestingAgency
 from govsim.metrics import CONTRACT_COLUMNS, RATE_COLUMNS
 from govsim.model import GovernanceModel
+from govsim.scenario import ScenarioError, resolve
 
 
 def test_timeseries_has_the_contract_columns_one_row_per_month(small):
@@ -36,6 +38,15 @@ def test_same_seed_same_numbers_different_seed_different(small):
     c = govsim.run(small, seed=6).timeseries
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(c)
+
+
+def test_run_takes_a_bundled_name_or_a_file_as_the_model_does(tmp_path):
+    by_name = govsim.run("stronger_law", seed=4)
+    loaded = govsim.Scenario.load(resolve("stronger_law"))
+    pd.testing.assert_frame_equal(by_name.timeseries, govsim.run(loaded, seed=4).timeseries)
+    assert by_name.scenario == loaded
+    with pytest.raises(ScenarioError, match="no such scenario file, nor a bundled scenario"):
+        govsim.run("no_such_cure", seed=4)
 
 
 def test_same_seed_same_numbers_in_another_process(small, tmp_path):
