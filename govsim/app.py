@@ -161,13 +161,15 @@ def parse_seed(seed: int | str | None) -> int:
 class LiveModel(LivePolicy, GovernanceModel):
     """A :class:`GovernanceModel` built from the page's picker, sliders and seed.
 
-    Mesa's Reset button calls ``LiveModel(scenario=..., seed=...)`` (the scenario as picked);
+    Mesa's Reset button calls ``LiveModel(scenario_name=..., seed=...)`` (as picked). The
+    keyword is not ``scenario``: Mesa 3.5's Reset passes its own scenario object under that
+    name, in place of the page's.
     the policy card, before the first month, rebuilds the model with each lever of
     :data:`LEVERS` as a keyword here (in the slider's units). A lever left ``None`` keeps the
     scenario's value. During a run, levers are timeline changes (:class:`LivePolicy`).
 
     Args:
-        scenario: picker name of the scenario (or a bundled name or file).
+        scenario_name: picker name of the scenario.
         seed: the model's seed; text that is not an integer is hashed to one.
         budget: testing budget, thousand yuan/year.
         backcheck: back-check rate, % of reports.
@@ -185,7 +187,7 @@ class LiveModel(LivePolicy, GovernanceModel):
         view: the fixed sample of agents the network view draws.
     """
 
-    def __init__(self, scenario: str = "baseline", seed: int | str = 0, *,
+    def __init__(self, scenario_name: str = "baseline", seed: int | str = 0, *,
                  budget: float | None = None, backcheck: float | None = None,
                  enforcement: float | None = None, business_fine: float | None = None,
                  agency_fine: float | None = None, complaints: float | None = None,
@@ -195,12 +197,12 @@ class LiveModel(LivePolicy, GovernanceModel):
                  "business_fine": business_fine, "agency_fine": agency_fine,
                  "complaints": complaints, "reward": reward, "disclosure": disclosure,
                  "agencies": agencies}
-        base = load_scenario(scenario)
+        base = load_scenario(scenario_name)
         overrides = {LEVERS_BY_NAME[k].field: LEVERS_BY_NAME[k].to_scenario(v)
                      for k, v in given.items() if v is not None}
         if overrides:
             base = base.with_overrides(overrides, source="live view")
-        self.scenario_name = scenario
+        self.scenario_name = scenario_name
         self.seed_value = parse_seed(seed)
         super().__init__(base, seed=self.seed_value)
         self.view = live.ViewSample.draw(self, self.seed_value)
@@ -245,7 +247,7 @@ def _has_page(session) -> bool:
 def model_params(scenario: Scenario, scenario_name: str, seed: int) -> dict:
     """Mesa's ``model_params``: the picked scenario (fixed) and the seed. The levers are
     not Mesa's: they live in the policy card (:mod:`govsim.app_policy`) and act mid-run."""
-    params: dict = {"scenario": scenario_name}
+    params: dict = {"scenario_name": scenario_name}
     params["seed"] = {"type": "InputText", "value": str(seed), "label": "Random seed"}
     return params
 
@@ -509,7 +511,7 @@ def Page():
     kept = carried.value
     first = solara.use_memo(
         lambda: kept[2] if kept and kept[:2] == (picked.value, rebuilds.value)
-        else LiveModel(scenario=name, seed=seed), [])
+        else LiveModel(scenario_name=name, seed=seed), [])
     model = solara.use_reactive(first)
     # Mesa reads model_params when its sidebar mounts, i.e. once per pick (see Layout).
     params = solara.use_memo(lambda: model_params(load_scenario(name), name, seed), [])
@@ -535,7 +537,7 @@ def Page():
     def rebuild(changed: dict) -> None:
         m = model.value
         levers = {lever.name: lever.to_slider(m.params.flat()[lever.field]) for lever in LEVERS}
-        model.value = LiveModel(scenario=m.scenario_name, seed=m.seed_value,
+        model.value = LiveModel(scenario_name=m.scenario_name, seed=m.seed_value,
                                 **{**levers, **changed})
 
     solara.Style(CSS)

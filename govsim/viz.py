@@ -11,7 +11,7 @@ import os
 import sys
 import warnings
 
-from govsim.scenario import Scenario, resolve
+from govsim.scenario import Scenario, ScenarioError, resolve
 
 APP_MODULE = "govsim.app"
 
@@ -26,8 +26,14 @@ def serve(args) -> int:
         The exit status: 0 after Ctrl-C, non-zero if the server could not start.
 
     Raises:
-        ScenarioError: the scenario does not exist or is invalid (checked before serving).
+        ScenarioError: the browser extra is not installed, or the scenario does not exist
+            or is invalid (checked before serving).
     """
+    try:
+        import solara  # noqa: F401
+    except ImportError:
+        raise ScenarioError("govsim viz needs the browser extra: pip install 'govsim[viz]'") \
+            from None
     path = resolve(args.scenario)
     Scenario.load(path)  # refuse a bad scenario now, not in the first browser session
     os.environ["GOVSIM_VIZ_SCENARIO"] = str(path)

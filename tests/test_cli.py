@@ -96,3 +96,13 @@ def test_a_bad_months_is_reported_as_months_and_a_set_typo_gets_a_suggestion(tmp
     done = govsim("run", "--set", "law.enforcment_probability=0.9", cwd=tmp_path)
     assert done.returncode == 2
     assert "did you mean law.enforcement_probability?" in done.stderr
+
+
+def test_viz_without_the_browser_extra_says_what_to_install(monkeypatch, capsys):
+    from govsim.cli import main
+
+    monkeypatch.setitem(sys.modules, "solara", None)  # what a plain `pip install govsim` has
+    assert main(["viz", "baseline"]) == 2
+    err = capsys.readouterr().err
+    assert "govsim viz needs the browser extra: pip install 'govsim[viz]'" in err
+    assert "Traceback" not in err

@@ -132,11 +132,11 @@ def app():
 def test_live_model_takes_every_lever_and_nothing_else(app):
     signature = inspect.signature(app.LiveModel.__init__)
     names = [n for n in signature.parameters if n != "self"]
-    assert names == ["scenario", "seed", *app.LEVERS_BY_NAME]
+    assert names == ["scenario_name", "seed", *app.LEVERS_BY_NAME]
 
 
 def test_live_model_applies_levers_over_the_scenario(app):
-    model = app.LiveModel(scenario="baseline", seed="7", budget=800, backcheck=5,
+    model = app.LiveModel(scenario_name="baseline", seed="7", budget=800, backcheck=5,
                           enforcement=90, business_fine=100, agency_fine=10, complaints=40,
                           reward=500, disclosure=True, agencies=7)
     sc = model.params
@@ -151,7 +151,7 @@ def test_live_model_applies_levers_over_the_scenario(app):
     assert sc.market.n_agencies == 7
     assert model.agencies.count == 7 + sc.market.outside_agencies
     assert model.seed_value == 7 and model.view.agency_xy.shape == (model.agencies.count, 2)
-    plain = app.LiveModel(scenario="baseline")
+    plain = app.LiveModel(scenario_name="baseline")
     assert plain.params == Scenario.load(bundled_scenarios()["baseline"])
     assert app.parse_seed("not a number") == app.parse_seed("not a number")
 
@@ -160,18 +160,18 @@ def test_live_model_applies_levers_over_the_scenario(app):
 def test_sliders_start_at_each_bundled_scenarios_values(app, name):
     scenario = Scenario.load(bundled_scenarios()[name])
     params = app.model_params(scenario, name, seed=0)
-    assert params["scenario"] == name and params["seed"]["value"] == "0"
+    assert params["scenario_name"] == name and params["seed"]["value"] == "0"
     assert not set(params) & set(app.LEVERS_BY_NAME), "levers are the policy card's, not Mesa's"
     flat = scenario.flat()
     for lever in app.LEVERS:
-        entry = lever.param(app.LiveModel(scenario=name).value_of(lever.field))
+        entry = lever.param(app.LiveModel(scenario_name=name).value_of(lever.field))
         assert entry["label"]
         if lever.kind != "Checkbox":
             assert entry["min"] <= entry["value"] <= entry["max"]
             assert "(" in entry["label"], "the label names the slider's unit"
         assert lever.to_scenario(entry["value"]) == pytest.approx(flat[lever.field])
-    rebuilt = app.LiveModel(scenario=name, **{lever.name: lever.param(flat[lever.field])["value"]
-                                              for lever in app.LEVERS})
+    sliders = {lever.name: lever.param(flat[lever.field])["value"] for lever in app.LEVERS}
+    rebuilt = app.LiveModel(scenario_name=name, **sliders)
     for lever in app.LEVERS:
         assert rebuilt.params.flat()[lever.field] == pytest.approx(flat[lever.field])
 
@@ -183,7 +183,7 @@ def test_picker_offers_the_started_scenario_first(app, tmp_path, monkeypatch):
     choices = app.scenario_choices()
     assert list(choices)[0] == "my_case"
     assert set(bundled_scenarios()) <= set(choices)
-    assert app.LiveModel(scenario="my_case").scenario_name == "my_case"
+    assert app.LiveModel(scenario_name="my_case").scenario_name == "my_case"
 
 
 # --- the command -------------------------------------------------------------------------
@@ -204,7 +204,7 @@ def test_viz_refuses_an_unknown_scenario_before_serving(capsys):
 
 
 def test_headlines_say_no_report_instead_of_a_rate_of_zero(app):
-    model = app.LiveModel(scenario="baseline", budget=0)
+    model = app.LiveModel(scenario_name="baseline", budget=0)
     model.step()
     model.step()
     previous = dict(model.row)
@@ -216,7 +216,7 @@ def test_headlines_say_no_report_instead_of_a_rate_of_zero(app):
 
 
 def test_a_lever_moved_mid_run_acts_next_month_and_saves_as_a_timeline(app, tmp_path):
-    model = app.LiveModel(scenario="baseline", seed=5)
+    model = app.LiveModel(scenario_name="baseline", seed=5)
     for _ in range(4):
         model.step()
     model.request("law.enforcement_probability", 0.9)
@@ -238,7 +238,7 @@ def test_a_lever_moved_mid_run_acts_next_month_and_saves_as_a_timeline(app, tmp_
 
 
 def test_play_stops_at_the_horizon_and_can_go_on(app):
-    model = app.LiveModel(scenario="baseline", seed=1)
+    model = app.LiveModel(scenario_name="baseline", seed=1)
     model.horizon = 3
     while model.running:
         model.step()
