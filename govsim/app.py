@@ -163,10 +163,10 @@ class LiveModel(LivePolicy, GovernanceModel):
 
     Mesa's Reset button calls ``LiveModel(scenario_name=..., seed=...)`` (as picked). The
     keyword is not ``scenario``: Mesa 3.5's Reset passes its own scenario object under that
-    name, in place of the page's.
-    the policy card, before the first month, rebuilds the model with each lever of
-    :data:`LEVERS` as a keyword here (in the slider's units). A lever left ``None`` keeps the
-    scenario's value. During a run, levers are timeline changes (:class:`LivePolicy`).
+    name, in place of the page's. The policy card, before the first month, rebuilds the
+    model with each lever of :data:`LEVERS` as a keyword here (in the slider's units). A
+    lever left ``None`` keeps the scenario's value. During a run, levers are timeline
+    changes (:class:`LivePolicy`).
 
     Args:
         scenario_name: picker name of the scenario.

@@ -32,10 +32,16 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-component-update", "--disable-sync"]
 SERVER_START_S = 90      # solara's first import is slow on a busy machine
 UI_TIMEOUT_MS = 30_000
-# Mesa's own step counter: "Step: 3" (Mesa 3.3), "Time: 3.0" (Mesa 3.5)
-STEP_TEXT = re.compile(r"^(?:Step|Time): (\d+)(?:\.0)?$")
 VIEWPORT = {"width": 1440, "height": 1000}
 HORIZON = 24  # months of the test scenario: Play stops there
+
+
+def step_text(n: str = r"\d+") -> re.Pattern:
+    """Mesa's own step counter: "Step: 3" (Mesa 3.3), "Time: 3.0" (Mesa 3.5)."""
+    return re.compile(rf"^(?:Step|Time): ({n})(?:\.0)?$")
+
+
+STEP_TEXT = step_text()
 
 
 # --- fixtures ----------------------------------------------------------------------------
@@ -190,7 +196,7 @@ class Tab:
         self.page.get_by_role("button", name=name, exact=True).click()
 
     def wait_for_step(self, n: int) -> None:
-        self.page.get_by_text(re.compile(rf"^(?:Step|Time): {n}(?:\.0)?$")).wait_for()
+        self.page.get_by_text(step_text(str(n))).wait_for()
 
     def wait_until(self, condition, what: str, timeout_s: float = UI_TIMEOUT_MS / 1000) -> None:
         deadline = time.monotonic() + timeout_s
