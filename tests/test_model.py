@@ -92,7 +92,7 @@ def test_agents_are_mesa_agents_backed_by_arrays(small):
     sample = model.consumer_agents([0, 5, 5, 7])
     assert all(isinstance(a, Consumer) for a in sample)
     assert len(model.agents_by_type[Consumer]) == 3  # registered once each, on demand
-    assert sample[0].trust == model.consumers.trust[0]
+    assert list(sample)[0].trust == model.consumers.trust[0]  # AgentSet[i] goes in Mesa 4
 
 
 def test_datacollector_matches_timeseries(small):
