@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import shlex
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -313,6 +315,41 @@ def test_each_run_can_be_rerun_alone(report):
     again = govsim.run(scenario, seed=int(mine.seed.iloc[0])).timeseries
     pd.testing.assert_frame_equal(
         mine[list(again.columns)].reset_index(drop=True), again, check_exact=True)
+
+
+def _report_commands(out: Path) -> dict[str, list[str]]:
+    """The report's shell lines that re-run it, by the comment above each."""
+    lines = (out / "report.md").read_text(encoding="utf-8").splitlines()
+    return {lines[i - 1]: shlex.split(line) for i, line in enumerate(lines)
+            if line.startswith("govsim ")}
+
+
+def test_the_reports_commands_rerun_what_was_run(report, files):
+    out, _ = report
+    commands = _report_commands(out)
+    whole = commands["# the whole comparison"]
+    assert whole[:2] == ["govsim", "compare"]
+    assert {str(files[n]) for n in CURES} <= set(whole)
+    assert whole[whole.index("--baseline") + 1] == str(files["baseline"])
+    one = next(cmd for note, cmd in commands.items() if note.startswith("# one run alone"))
+    path, seed = Path(one[2]), int(one[one.index("--seed") + 1])
+    assert path.parent == out / "scenarios"  # the report's own folder, not a staging one
+    runs = pd.read_parquet(out / "runs.parquet")
+    mine = runs[(runs.scenario == path.stem) & (runs.seed == seed)]
+    again = govsim.run(path, seed=seed).timeseries
+    pd.testing.assert_frame_equal(
+        mine[list(again.columns)].reset_index(drop=True), again, check_exact=True)
+
+
+def test_the_whole_comparison_line_of_a_baseline_alone_runs_it_alone(files):
+    from govsim.compare.report.method import reproduce_lines
+
+    alone = cmp.plan([str(files["baseline"])], baseline=str(files["baseline"]), replicates=2)
+    lines = reproduce_lines(SimpleNamespace(plan=alone))
+    whole = shlex.split(lines[lines.index("# the whole comparison") + 1])
+    again = cmp.plan(whole[2:whole.index("--baseline")], baseline=str(files["baseline"]),
+                     replicates=2)
+    assert list(again.names) == list(alone.names) == ["baseline"]
 
 
 def test_the_comparison_never_imports_its_report():

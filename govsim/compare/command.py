@@ -60,7 +60,7 @@ def main(args) -> int:
     result = compare(p, workers=workers, progress=True)
     argv = getattr(args, "argv", None)
     with folders.staged(target) as tmp:  # the old report stays whole until the new one is
-        written = write_report(result, tmp,
+        written = write_report(result, tmp, final=target.path,
                                command=command_line(argv) if argv is not None else None)
     files = {key: target.path / Path(path).relative_to(tmp) for key, path in written.items()}
     print(text_table(result))

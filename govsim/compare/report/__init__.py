@@ -54,15 +54,23 @@ def render(c: Comparison, out: Path, command: str | None = None) -> dict[str, st
     return files
 
 
-def write_report(c: Comparison, out: Path, command: str | None = None) -> dict[str, Path]:
+def write_report(c: Comparison, out: Path, command: str | None = None,
+                 final: Path | None = None) -> dict[str, Path]:
     """Write the report into ``out``, every file atomically, and all of them only once all
     are rendered, so a failure leaves ``out`` as it was.
+
+    Args:
+        c: the comparison.
+        out: the folder written to.
+        command: the command line that made it.
+        final: the folder the report ends up in, when ``out`` is a staging folder swapped
+            in afterwards (the report's lines that re-run it name this one).
 
     Returns:
         The paths of the files in :data:`FILES`, by key.
     """
     out = Path(out)
-    files = render(c, out, command)
+    files = render(c, out if final is None else Path(final), command)
     # the HTML last: once it is there, everything it refers to is
     html = files.pop(FILES["html"])
     for rel, content in files.items():

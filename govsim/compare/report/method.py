@@ -94,7 +94,9 @@ def reproduce_lines(c: Comparison, out: Path | str = "out/compare",
     it was run, when known."""
     p = c.plan
     months = {s.run.months for s in p.scenarios}
-    cmd = ["govsim", "compare", *(scenario_arg(s) for s in p.sources[1:]),
+    # with no cures, name the baseline itself: no scenarios at all means every bundled cure
+    cures = p.sources[1:] or p.sources[:1]
+    cmd = ["govsim", "compare", *(scenario_arg(s) for s in cures),
            "--baseline", scenario_arg(p.sources[0]), "--replicates", str(p.replicates),
            "--seed", str(p.master_seed)]
     if p.posterior:
