@@ -66,14 +66,15 @@ class Claim:
         return str(self.path)
 
 
-def claim(folder: str | Path, kind: str, force: bool = False, flag: str = "--out",
+def claim(folder: str | Path, kind: str, force: bool | None = None, flag: str = "--out",
           in_place: bool = False, legacy: Callable[[Path], bool] | None = None) -> Claim:
     """Check, before any work, that govsim may write ``folder``.
 
     Args:
         folder: the output folder.
         kind: what will be written there (one of :data:`KINDS`).
-        force: allow replacing a govsim folder of another kind.
+        force: allow replacing a govsim folder of another kind; None for a command that
+            has no ``--force`` (its message does not offer one).
         flag: what to call the folder in messages.
         in_place: the command writes inside the folder (a sweep) rather than swapping a
             whole new folder in; then the folder itself must be writable.
@@ -100,8 +101,9 @@ def claim(folder: str | Path, kind: str, force: bool = False, flag: str = "--out
                           "it did not write, even with --force: choose another folder")
     previous = marker["kind"]
     if previous != kind and not force:
+        hint = "" if force is None else ", or add --force to replace it"
         raise FolderError(f"{flag} {path}: this folder holds a govsim {previous}, not a {kind}; "
-                          "choose another folder, or add --force to replace it")
+                          f"choose another folder{hint}")
     return Claim(path, kind, previous)
 
 

@@ -279,6 +279,20 @@ def test_a_kill_inside_a_staged_write_leaves_the_old_folder_and_is_tidied(tmp_pa
     assert list(tmp_path.glob(".rep.*")) == []  # ... the next command removes
 
 
+@pytest.mark.parametrize("command", ["compare", "optimise", "calibrate", "sweep"])
+def test_a_folder_of_another_kind_is_refused_offering_force_only_where_there_is_one(
+        tmp_path, capsys, command):
+    target = tmp_path / "rep"
+    with folders.staged(target, "run") as tmp:
+        (tmp / "summary.json").write_text("{}")
+    files = {"compare": [tiny_file(tmp_path)], "optimise": ["cheapest_95"],
+             "calibrate": ["guangdong_district"], "sweep": ["budget_vs_backchecks"]}
+    code, _, err = govsim(capsys, command, *files[command], "--out", target)
+    assert code == 2
+    one_clean_line(err, "holds a govsim run")
+    assert ("--force" in err) == (command == "sweep")  # only sweep has a --force
+
+
 def test_a_kill_between_the_two_renames_of_a_swap_restores_the_old_folder(tmp_path):
     target = tmp_path / "rep"
     with folders.staged(target, "compare") as tmp:
