@@ -55,8 +55,9 @@ class Strict(BaseModel):
     """The base of every study file's schema: strict, closed and frozen."""
 
     # strict: TOML carries types, so "0.5" for a number is a mistake to report, not coerce;
-    # unknown keys are refused so that a typo never silently means "default".
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # unknown keys are refused so that a typo never silently means "default"; nan and inf
+    # (TOML has both) are no figure, limit or bound anyone means.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class StudyFile(Strict):

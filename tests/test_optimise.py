@@ -297,6 +297,8 @@ at_least = 0.5
      "public_cost_yuan"),
     (("at_least = 0.5", "at_least = 0.5\nat_most = 0.9"),
      "constraints[0]: give at_least = X or at_most = X (exactly one)"),
+    (("at_least = 0.5", "at_least = nan"),
+     "constraints[0].at_least = nan is not allowed: Input should be a finite number"),
     (("trials = 4", "trials = 0"), "trials = 0 is not allowed"),
     (("seed = 3", "sed = 3"), "sed is not a known field; did you mean seed?"),
     (('direction = "minimise"', 'direction = "minimize"'),
