@@ -257,6 +257,20 @@ log = true
 """
 
 
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--population", "1", "--population 1: at least 2 particles are needed"),
+    ("--generations", "0", "--generations 0: at least 1 is needed"),
+    ("--workers", "0", "--workers 0: must be at least 1"),
+])
+def test_a_bad_number_is_refused_before_the_folder_is_made(tmp_path, capsys, option, value,
+                                                           message):
+    out = tmp_path / "out"
+    assert calibrate(str(toy_file(tmp_path)), option, value, "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()  # "whole folders or nothing": not even an empty one
+
+
 @pytest.mark.parametrize(("field", "line", "message"), [
     ('"participation.network"', "", 'priors."participation.network" is not allowed: only '
                                     "numeric fields can be fitted"),

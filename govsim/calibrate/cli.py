@@ -58,11 +58,14 @@ def main(args) -> int:
     out = args.out or Path("out") / "calibrate" / targets.name
     for name, why in targets.skipped.items():
         print(f"govsim calibrate: warning: target {name} skipped ({why})", file=sys.stderr)
+    # every argument checked before the folder is made: a refused command writes nothing
+    driver.check_sizes(args.population, args.generations)
+    executor = make_executor(args.workers, args.scheduler, args.dask_local)
     # the rules of every govsim output folder, and one calibration writing to it at a time
     folders.claim(out, "calibrate", in_place=True,
                   legacy=lambda path: (path / driver.MANIFEST).is_file())
     with folders.locked(out, "govsim calibrate"):
-        with make_executor(args.workers, args.scheduler, args.dask_local) as executor:
+        with executor:
             print(f"govsim calibrate: {len(targets.active)} targets, {len(targets.priors)} "
                   f"unknown parameters, {args.population} particles x {args.generations} "
                   f"generations on {executor.describe()}", file=sys.stderr)

@@ -121,6 +121,18 @@ def build(targets: Targets, population: int, sampler: SeededSampler):
     )
 
 
+def check_sizes(population: int, generations: int) -> None:
+    """Refuse a population or a number of generations ABC-SMC cannot work with.
+
+    Raises:
+        TargetsError: fewer than 2 particles or 1 generation.
+    """
+    if population < 2:
+        raise TargetsError(f"--population {population}: at least 2 particles are needed")
+    if generations < 1:
+        raise TargetsError(f"--generations {generations}: at least 1 is needed")
+
+
 def run(targets: Targets, out: Path, executor: Executor, population: int, generations: int,
         seed: int | None = None, resume: bool = False, log=None):
     """Run (or continue) the calibration into ``out``; returns pyabc's History.
@@ -136,10 +148,7 @@ def run(targets: Targets, out: Path, executor: Executor, population: int, genera
         resume: continue the calibration already in ``out``.
         log: where progress lines go.
     """
-    if population < 2:
-        raise TargetsError(f"--population {population}: at least 2 particles are needed")
-    if generations < 1:
-        raise TargetsError(f"--generations {generations}: at least 1 is needed")
+    check_sizes(population, generations)
     log = log or sys.stderr
     settings = settings_for(targets, population, seed)
     continuing = prepare_folder(out, settings, resume)
