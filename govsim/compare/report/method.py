@@ -66,7 +66,8 @@ def costs_note(c: Comparison) -> str:
     return text + (" Cost per illness case averted: the mean extra public cost over the "
                    "mean cases averted, paired by replicate, with a 95% bootstrap interval "
                    f"({costs.RESAMPLES} resamples of the replicates); n/a when the cure "
-                   "does not reduce illness significantly.")
+                   "does not reduce illness significantly. Whether it costs more or less at "
+                   "all is the paired test on total public cost, as in the effects table.")
 
 
 def scenario_arg(source: str) -> str:

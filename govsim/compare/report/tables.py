@@ -61,7 +61,8 @@ def cost_table(c: Comparison) -> Table:
         return table
     ce = c.cost_effectiveness.set_index("scenario")
     cells = [Cell("-", fmt.NA)]  # the reference itself
-    cells += [_per_case_cell(ce.loc[name]) for name in c.plan.names[1:]]
+    cells += [_per_case_cell(ce.loc[name], c.stat(name, "public_cost"))
+              for name in c.plan.names[1:]]
     return Table(table.columns, [*table.rows, (PER_CASE, cells)])
 
 
@@ -70,11 +71,16 @@ def cost_effect_table(c: Comparison) -> Table:
     return effect_table(c, COST_OUTCOMES)
 
 
-def _per_case_cell(row) -> Cell:
+def _per_case_cell(row, cost) -> Cell:
+    """Yuan per case averted, and what its sign means. ``cost``: the cure's paired statistics
+    of public cost, which decide whether it costs more or less at all (as in the verdict):
+    a bootstrap of a ratio over a few replicates is too narrow to decide that alone."""
     if row["note"]:
         return Cell(fmt.NA, row["note"])
     text = f"{row['yuan_per_case']:,.0f}"
     interval = f"{row['low']:,.0f} to {row['high']:,.0f}"
+    if not cost["significant"]:
+        return Cell(text, f"{interval}: no clear change in cost")
     if row["high"] < 0:  # it averts illness and costs less
         return Cell(text, f"{interval}: saves money as well", "better")
     if row["low"] < 0:
