@@ -9,12 +9,21 @@ back to where it was before the change: the pre-change band is the mean +- 2 sta
 deviations of the monthly (replicate-mean) values over the last 12 months before the change;
 the persistence is the number of months from the end of the change until the value is back
 within the band for 3 consecutive months (fewer at the end of the run), or None when it does
-not return within the run. Used by ``govsim run``, ``govsim compare`` and sweeps.
+not return within the run. Used by ``govsim run`` and sweeps, which have no baseline run.
+
+A run's own pre-change level is a weak counterfactual when the outcome drifts on its own (the
+baseline's compliance moves by a point or two over five years), so ``govsim compare``, which
+runs the baseline with the same seeds, measures against it instead:
+:func:`paired_persistence` counts the months from the end of a change until the paired
+difference from the baseline (same seed) is within noise, its 95% t-interval over replicates
+holding zero, for 3 consecutive months; :func:`paired_differences` gives the phase table's
+rows of differences.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -191,6 +200,69 @@ def persistence_months(timeseries: pd.DataFrame, scenario: Scenario,
     return math.nan if first.months is None else float(first.months)
 
 
+@dataclass(frozen=True)
+class PairedPersistence:
+    """How long an ended change's effect outlasted it, against the paired baseline.
+
+    Attributes:
+        label: the change.
+        start, end: the month the change started, and the month it ended (first month
+            without it).
+        left: the difference from the baseline was significant in some month of the change.
+        months: months from ``end`` until the difference is within noise for
+            :data:`STAY_MONTHS` months running, or None if it stays significant.
+        last: the mean difference over the run's last 12 months, with its 95% interval
+            (``(mean, low, high)``).
+    """
+
+    label: str
+    start: int
+    end: int
+    left: bool
+    months: int | None
+    last: tuple[float, float, float]
+
+    @property
+    def text(self) -> str:
+        """The finding in words."""
+        if not self.left:
+            return "never significantly different from the baseline"
+        if self.months is None:
+            return "still significantly different from the baseline at the end of the run"
+        if self.months == 0:
+            return "within noise of the baseline as soon as it ended"
+        return f"within noise of the baseline after {self.months} months"
+
+
+def paired_differences(runs: pd.DataFrame, base_runs: pd.DataFrame,
+                       columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """Each run's ``columns`` minus the baseline run with the same replicate (same seed), by
+    month: one row per replicate and month, as ``runs`` has."""
+    key = ["replicate", "step"]
+    mine = runs.set_index(key)[list(columns)]
+    base = base_runs.set_index(key)[list(columns)].reindex(mine.index)
+    return (mine - base).reset_index()
+
+
+def paired_persistence(differences: pd.DataFrame, scenario: Scenario,
+                       column: str = "compliance_rate") -> list[PairedPersistence]:
+    """For each change that ends, how long the paired difference from the baseline
+    (:func:`paired_differences`) stays significant after it ends (see the module's
+    description)."""
+    by_month = differences.groupby("step")[column]
+    bands = pd.DataFrame([mean_interval(v.to_numpy(dtype=float))[:3] for _, v in by_month],
+                         index=sorted(by_month.groups), columns=["mean", "low", "high"])
+    noise = ~((bands["low"] > 0) | (bands["high"] < 0))  # no interval counts as noise too
+    last = differences[differences["step"] > differences["step"].max() - PRE_MONTHS]
+    tail = mean_interval(last.groupby("replicate")[column].mean().to_numpy(dtype=float))[:3]
+    out = []
+    for label, start, end in endings(scenario):
+        left = bool((~noise.loc[start: end - 1]).any())
+        out.append(PairedPersistence(label, start, end, left,
+                                     _months_to_return(noise.loc[end:]), tail))
+    return out
+
+
 def draw_markers(ax, scenario: Scenario, labels: bool = True, color: str = "0.35") -> None:
     """A dashed vertical line (and its label, at the top) at every change of the timeline.
 
@@ -228,24 +300,66 @@ PHASE_OUTCOMES = (
 )
 
 
-def phase_rows(runs: pd.DataFrame, scenario: Scenario) -> list[list[str]]:
+def phase_rows(runs: pd.DataFrame, scenario: Scenario, base_runs: pd.DataFrame | None = None,
+               base_name: str = "baseline") -> list[list[str]]:
     """The phase table as text cells: a header row, then one row per outcome with each
-    window's mean (and its interval when there are replicates)."""
-    table = window_table(runs, scenario, [c for c, _, _ in PHASE_OUTCOMES])
+    window's mean (and its interval when there are replicates). Given the baseline's runs
+    (same replicates and seeds), each outcome is followed by a row of its paired difference
+    from the baseline in each window, with the paired 95% interval."""
+    columns = [c for c, _, _ in PHASE_OUTCOMES]
+    table = window_table(runs, scenario, columns)
+    differences = None
+    if base_runs is not None:
+        differences = window_table(paired_differences(runs, base_runs, columns), scenario,
+                                   columns)
     wins = windows(scenario)
     header = ["outcome"] + [f"{w.label} (months {w.first}-{w.last})" for w in wins]
     rows = [header]
     for column, label, fmt in PHASE_OUTCOMES:
-        cells = [label]
-        for w in wins:
-            r = table[(table.window == w.label) & (table["first"] == w.first)
-                      & (table.column == column)].iloc[0]
-            cell = _fmt(fmt, r["mean"])
-            if not math.isnan(r["low"]):
-                cell += f" [{_fmt(fmt, r['low'])}, {_fmt(fmt, r['high'])}]"
-            cells.append(cell)
-        rows.append(cells)
+        rows.append([label] + _window_cells(table, wins, column, lambda x, f=fmt: _fmt(f, x)))
+        if differences is not None:
+            rows.append([f"  difference from {base_name}"] + _window_cells(
+                differences, wins, column, lambda x, f=fmt: _difference(f, x)))
     return rows
+
+
+def _window_cells(table: pd.DataFrame, wins: list[Window], column: str, show) -> list[str]:
+    cells = []
+    for w in wins:
+        r = table[(table.window == w.label) & (table["first"] == w.first)
+                  & (table.column == column)].iloc[0]
+        cell = show(r["mean"])
+        if not math.isnan(r["low"]):
+            cell += f" [{show(r['low'])}, {show(r['high'])}]"
+        cells.append(cell)
+    return cells
+
+
+def _difference(fmt: str, x: float) -> str:
+    """A difference, signed; shares in percentage points (``{:.1%}`` -> ``+1.2 pp``)."""
+    if x is None or math.isnan(x):
+        return "-"
+    share = re.fullmatch(r"\{:\.(\d+)%\}", fmt)
+    if share:
+        return f"{x * 100:+.{share.group(1)}f} pp"
+    return fmt.replace("{:", "{:+", 1).format(x)
+
+
+def paired_persistence_lines(runs: pd.DataFrame, base_runs: pd.DataFrame, scenario: Scenario,
+                             base_name: str = "baseline") -> list[str]:
+    """Persistence of the effect on compliance after each change that ends, against the
+    paired baseline, one sentence each."""
+    differences = paired_differences(runs, base_runs, ["compliance_rate"])
+    found = paired_persistence(differences, scenario)
+    if not found:
+        return ["Persistence: no change ends within the run, so none is measured."]
+    lines = []
+    for p in found:
+        mean, low, high = (_difference("{:.1%}", x) for x in p.last)
+        lines.append(f"Persistence after {p.label} (months {p.start}-{p.end - 1}): compliance "
+                     f"{p.text.replace('the baseline', base_name)} (difference over the "
+                     f"last 12 months {mean} [{low}, {high}])")
+    return lines
 
 
 def persistence_lines(runs: pd.DataFrame, scenario: Scenario) -> list[str]:

@@ -13,6 +13,7 @@ import govsim
 from govsim.model import GovernanceModel
 from govsim.phases.procurement import rescale_quotas
 from govsim.scenario import ScenarioError
+from govsim.windows import PHASE_OUTCOMES
 
 
 @pytest.fixture
@@ -211,6 +212,64 @@ def test_persistence_counts_months_until_back_in_the_pre_change_band(tiny):
     assert (found.start, found.end, found.left, found.months) == (7, 13, True, 3)
     stuck = runs.assign(compliance_rate=level + during + [0.9] * 12)
     assert persistence(stuck, scenario)[0].text == "did not return within the run"
+
+
+def _paired_runs(effect: list[float], drift: float = 0.0, replicates: int = 6):
+    """A baseline drifting by ``drift`` a month and a scenario ``effect[month - 1]`` above
+    it, both with the same per-replicate noise (paired seeds) plus a little of their own."""
+    rng = np.random.default_rng(3)
+    months = len(effect)
+    rows = []
+    for r in range(replicates):
+        shared = rng.normal(0.0, 0.01, months)
+        for name, extra in (("baseline", np.zeros(months)), ("cure", np.array(effect))):
+            own = rng.normal(0.0, 0.002, months) if name == "cure" else 0.0
+            values = 0.80 - drift * np.arange(months) + shared + extra + own
+            rows += [{"scenario": name, "replicate": r, "step": m + 1,
+                      "compliance_rate": v} for m, v in enumerate(values)]
+    runs = pd.DataFrame(rows)
+    for column, _, _ in PHASE_OUTCOMES:  # the phase table's other outcomes: flat
+        if column not in runs:
+            runs[column] = 1.0
+    return runs[runs.scenario == "cure"], runs[runs.scenario == "baseline"]
+
+
+def test_paired_persistence_counts_months_until_the_difference_from_the_baseline_is_noise(
+        tiny):
+    from govsim.windows import paired_differences, paired_persistence
+
+    scenario = tiny.with_overrides(crackdown(7, length=6))  # months 7-12, ends at 13
+    effect = [0.0] * 6 + [0.05] * 6 + [0.05, 0.04, 0.03] + [0.0] * 9
+    cure, base = _paired_runs(effect)
+    (found,) = paired_persistence(paired_differences(cure, base, ["compliance_rate"]),
+                                  scenario)
+    assert (found.start, found.end, found.left, found.months) == (7, 13, True, 3)
+    assert found.text == "within noise of the baseline after 3 months"
+
+
+def test_a_lasting_effect_on_a_drifting_baseline_is_not_called_gone(tiny):
+    # the baseline drifts down; the cure stays 3 points above it after the change ends. Its
+    # own pre-change band is reached again, but the effect has not gone
+    from govsim.windows import paired_persistence_lines, persistence
+
+    scenario = tiny.with_overrides(crackdown(7, length=6))
+    cure, base = _paired_runs([0.0] * 6 + [0.03] * 18, drift=0.003)
+    assert persistence(cure, scenario)[0].months is not None  # "back within its band"
+    (line,) = paired_persistence_lines(cure, base, scenario)
+    assert "still significantly different from baseline at the end of the run" in line
+    assert "+3.0 pp" in line
+
+
+def test_the_compare_phase_table_shows_each_windows_difference_from_the_baseline(tiny):
+    from govsim.windows import phase_rows
+
+    scenario = tiny.with_overrides(crackdown(7, length=6))
+    cure, base = _paired_runs([0.0] * 6 + [0.05] * 6 + [0.0] * 12)
+    rows = phase_rows(cure, scenario, base, "baseline")
+    label = rows.index(next(r for r in rows if r[0] == "Businesses complying"))
+    difference = rows[label + 1]
+    assert difference[0].strip() == "difference from baseline"
+    assert difference[1].startswith("+0.0 pp") and difference[2].startswith("+5.")
 
 
 def test_experiments_vary_named_timeline_changes_and_refuse_unknown_ones():

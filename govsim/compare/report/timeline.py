@@ -2,8 +2,9 @@
 
 For each compared scenario with a timeline: a figure of compliance and illness over time
 (mean and 95% band over replicates, the baseline dashed, a marker and label at every
-change), the phase table (each window's mean with its 95% interval over replicates) and the
-persistence of compliance after each change that ends (:mod:`govsim.windows`).
+change), the phase table (each window's mean with its 95% interval over replicates, and its
+paired difference from the baseline) and the persistence of the effect on compliance after
+each change that ends, against the paired baseline (:mod:`govsim.windows`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,30 @@ def timeline_png(c) -> bytes | None:
     return buf.getvalue()
 
 
+NOTE = ("Dashed vertical lines mark the changes of each scenario's timeline (in force from "
+        "the month after the line). Phases: the mean of each window between changes, with its "
+        "95% interval over replicates, and below it the paired difference from the baseline "
+        "(same seeds) with its paired 95% interval. Persistence: months from the end of a "
+        "change until the paired difference in compliance from the baseline is within noise "
+        "(its 95% interval holds zero) for 3 months running.")
+
+
+def _parts(c, scenario) -> tuple[list[list[str]], list[str]]:
+    """A timeline scenario's phase table (with differences from the baseline) and its
+    persistence lines, with a caveat when it differs from the baseline beyond its
+    timeline (then the differences are not the timeline's alone)."""
+    base = c.plan.baseline.name
+    runs = c.runs[c.runs.scenario == scenario.name]
+    base_runs = c.runs[c.runs.scenario == base]
+    rows = windows.phase_rows(runs, scenario, base_runs, base)
+    lines = windows.paired_persistence_lines(runs, base_runs, scenario, base)
+    other = sorted(k for k in scenario.diff(c.plan.baseline) if k != "timeline")
+    if other:
+        lines.append(f"{scenario.name} also differs from {base} in {', '.join(other)}, so "
+                     "the differences are not its timeline's alone.")
+    return rows, lines
+
+
 def _band(runs, column: str):
     grouped = runs.groupby("step")[column]
     mean, std, n = grouped.mean(), grouped.std(), grouped.count()
@@ -75,26 +100,18 @@ def html_section(c, figures: dict[str, bytes]) -> list[str]:
     if not chosen:
         return []
     data = base64.b64encode(figures[FIGURE]).decode("ascii")
-    parts = ["<h2>Policy timelines</h2>",
-             '<p class="note">Dashed vertical lines mark the changes of each scenario\'s '
-             "timeline (in force from the month after the line). Phases: the mean of each "
-             "window between changes, with its 95% interval over replicates. Persistence: "
-             "months from the end of a change until compliance is back within its "
-             "pre-change band (mean &plusmn; 2 SD of the 12 months before the change) for 3 "
-             "months running.</p>",
+    parts = ["<h2>Policy timelines</h2>", f'<p class="note">{escape(NOTE)}</p>',
              f'<figure><img src="data:image/png;base64,{data}" alt="Timeline scenarios over '
              'time, with a marker at every change"></figure>']
     for scenario in chosen:
-        runs = c.runs[c.runs.scenario == scenario.name]
-        rows = windows.phase_rows(runs, scenario)
+        rows, persistence = _parts(c, scenario)
         head = "".join(f"<th>{escape(h)}</th>" for h in rows[0])
         body = "".join("<tr>" + f"<th>{escape(r[0])}</th>"
                        + "".join(f"<td>{escape(x)}</td>" for x in r[1:]) + "</tr>"
                        for r in rows[1:])
         changes = "".join(f"<li>month {m}: {escape(label)}</li>"
                           for m, label in windows.markers(scenario))
-        persist = "".join(f"<li>{escape(line)}</li>"
-                          for line in windows.persistence_lines(runs, scenario))
+        persist = "".join(f"<li>{escape(line)}</li>" for line in persistence)
         parts += [f"<h3>{escape(scenario.name)}</h3>",
                   f'<ul class="method">{changes}</ul>',
                   f'<div class="scroll"><table class="figures phases"><thead><tr>{head}'
@@ -108,20 +125,15 @@ def markdown_section(c) -> list[str]:
     chosen = timeline_scenarios(c)
     if not chosen:
         return []
-    lines = ["## Policy timelines\n",
-             "Dashed vertical lines mark each change. Phases: mean of each window between "
-             "changes (95% interval over replicates). Persistence: months from the end of a "
-             "change until compliance is back within its pre-change band (mean +- 2 SD of the "
-             "12 months before the change) for 3 months running.\n",
+    lines = ["## Policy timelines\n", NOTE + "\n",
              f"![Timeline scenarios over time, with a marker at every change]({FIGURE})\n"]
     for scenario in chosen:
-        runs = c.runs[c.runs.scenario == scenario.name]
-        rows = windows.phase_rows(runs, scenario)
+        rows, persistence = _parts(c, scenario)
         lines.append(f"### {scenario.name}\n")
         lines += [f"- month {m}: {label}" for m, label in windows.markers(scenario)] + [""]
         lines.append("| " + " | ".join(rows[0]) + " |")
         lines.append("|" + "---|" * len(rows[0]))
         lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
-        lines += [""] + [f"- {line}" for line in windows.persistence_lines(runs, scenario)]
+        lines += [""] + [f"- {line}" for line in persistence]
         lines.append("")
     return lines
