@@ -401,6 +401,41 @@ def test_compare_with_posterior_reports_parameter_uncertainty_and_repeats_exactl
     assert (plain / "summary.csv").read_text() != summaries[0]
 
 
+def test_compare_with_posterior_records_each_runs_draw_and_its_rerun_command(tmp_path, small):
+    import shlex
+
+    import govsim
+
+    base = tmp_path / "base.toml"
+    base.write_text(small.to_toml())
+    cure = tmp_path / "cure.toml"
+    cure.write_text(small.with_overrides({"market.integrity": 0.9, "name": "cure"}).to_toml())
+    out = tmp_path / "cmp"
+    assert main(["compare", str(cure), "--baseline", str(base), "--replicates", "3",
+                 "--months", "12", "--workers", "1", "--posterior",
+                 str(_posterior_folder(tmp_path)), "--out", str(out)]) == 0
+    per_run = pd.read_csv(out / "runs_summary.csv").set_index(["scenario", "replicate"])
+    drawn = per_run["posterior:participation.complaint_probability"]
+    assert set(drawn) <= {0.05, 0.1, 0.3}
+    assert (drawn.loc["cure"] == drawn.loc["baseline"]).all()  # paired draws
+    # the cure sets integrity itself, so only the baseline runs with the drawn integrity
+    assert per_run.loc["cure", "posterior:market.integrity"].isna().all()
+    assert per_run.loc["baseline", "posterior:market.integrity"].notna().all()
+    lines = (out / "report.md").read_text().splitlines()
+    note = next(i for i, line in enumerate(lines) if line.startswith("# one run alone"))
+    command = shlex.split(lines[note + 1])
+    seed = int(command[command.index("--seed") + 1])
+    sets = dict(a.removeprefix("--set=").split("=", 1) for a in command if a.startswith("--set="))
+    assert set(sets) == {"participation.complaint_probability"}
+    scenario = govsim.Scenario.load(command[2]).with_overrides(
+        {k: float(v) for k, v in sets.items()})
+    runs = pd.read_parquet(out / "runs.parquet")
+    mine = runs[(runs.scenario == "cure") & (runs.seed == seed)]
+    again = govsim.run(scenario, seed=seed).timeseries
+    pd.testing.assert_frame_equal(mine[list(again.columns)].reset_index(drop=True), again,
+                                  check_exact=True)
+
+
 def test_compare_posterior_that_is_not_a_calibration_is_refused(tmp_path, capsys):
     assert main(["compare", "--posterior", str(tmp_path), "--replicates", "2"]) == 2
     assert "no posterior.parquet there" in capsys.readouterr().err

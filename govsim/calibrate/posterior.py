@@ -82,10 +82,16 @@ def load(folder: str | Path) -> Posterior:
     return Posterior(folder, particles, fields)
 
 
+def applied(scenario: Scenario, baseline: Scenario, draw: dict[str, Any]) -> dict[str, Any]:
+    """The part of a draw that :func:`apply` sets on ``scenario``: the fields it leaves as
+    the baseline has them."""
+    mine, base = scenario.flat(), baseline.flat()
+    return {k: v for k, v in draw.items() if mine.get(k) == base.get(k)}
+
+
 def apply(scenario: Scenario, baseline: Scenario, draw: dict[str, Any]) -> Scenario:
     """``scenario`` with the draw set on every field it leaves as the baseline has it."""
-    mine, base = scenario.flat(), baseline.flat()
-    overrides = {k: v for k, v in draw.items() if mine.get(k) == base.get(k)}
+    overrides = applied(scenario, baseline, draw)
     return scenario.with_overrides(overrides, source="posterior draw") if overrides \
         else scenario
 
@@ -94,8 +100,9 @@ def _native(value):
     return value.item() if hasattr(value, "item") else value
 
 
-#: Prefix of the design-table columns holding each sweep run's posterior draw.
-SWEEP_PREFIX = "posterior:"
+#: Prefix of the columns holding the posterior draw a run used: in a sweep's design table
+#: and in a comparison's runs.
+DRAW_PREFIX = "posterior:"
 
 
 def add_to_design(design, posterior: Posterior, master: int, base: Scenario | None):
@@ -119,11 +126,11 @@ def add_to_design(design, posterior: Posterior, master: int, base: Scenario | No
     draws = {r: posterior.draw(master, int(r)) for r in replicates}
     runs = design.runs.copy()
     for field in fields:
-        runs[SWEEP_PREFIX + field] = [draws[r][field] for r in runs["replicate"]]
+        runs[DRAW_PREFIX + field] = [draws[r][field] for r in runs["replicate"]]
     return replace(design, runs=runs)
 
 
 def sweep_params(row: dict) -> dict[str, Any]:
     """A run's posterior draw from its design-table row (empty without ``--posterior``)."""
-    return {k.removeprefix(SWEEP_PREFIX): _native(v) for k, v in row.items()
-            if k.startswith(SWEEP_PREFIX)}
+    return {k.removeprefix(DRAW_PREFIX): _native(v) for k, v in row.items()
+            if k.startswith(DRAW_PREFIX)}

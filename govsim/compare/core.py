@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from govsim.calibrate.posterior import DRAW_PREFIX
 from govsim.compare import costs
 from govsim.intervals import CONFIDENCE, mean_interval
 from govsim.metrics import COLUMNS
@@ -166,11 +167,19 @@ class Plan:
 
     def scenario(self, i: int, replicate: int) -> Scenario:
         """Scenario ``i`` as run in ``replicate`` (with that replicate's posterior draw)."""
-        if not self.draws:
+        drawn = self.drawn(i, replicate)
+        if not drawn:
             return self.scenarios[i]
-        from govsim.calibrate.posterior import apply
+        return self.scenarios[i].with_overrides(drawn, source="posterior draw")
 
-        return apply(self.scenarios[i], self.baseline, self.draws[replicate])
+    def drawn(self, i: int, replicate: int) -> dict[str, Any]:
+        """The posterior draw's values scenario ``i`` runs with in ``replicate`` (the
+        fields it does not change itself); empty without ``--posterior``."""
+        if not self.draws:
+            return {}
+        from govsim.calibrate.posterior import applied
+
+        return applied(self.scenarios[i], self.baseline, self.draws[replicate])
 
     @property
     def baseline(self) -> Scenario:
@@ -310,7 +319,8 @@ def run_all(p: Plan, workers: int = 1, progress: bool = False) -> pd.DataFrame:
         for done in _execute(p, tasks, workers):
             results.update(done)
             bar.update(len(done))
-    frames = [_label(results[(i, r)], p.scenarios[i].name, r, seed) for i, r, seed in tasks]
+    frames = [_label(results[(i, r)], p.scenarios[i].name, r, seed, p.drawn(i, r))
+              for i, r, seed in tasks]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -391,8 +401,11 @@ def run_chunk(scenarios: dict[tuple[int, int], Scenario],
     return {(i, r): run(scenarios[(i, r)], seed=seed).timeseries for i, r, seed in tasks}
 
 
-def _label(timeseries: pd.DataFrame, name: str, replicate: int, seed: int) -> pd.DataFrame:
+def _label(timeseries: pd.DataFrame, name: str, replicate: int, seed: int,
+           drawn: dict[str, Any]) -> pd.DataFrame:
     frame = timeseries.copy()
+    for k, (field, value) in enumerate(drawn.items()):  # so every run can be re-run alone
+        frame.insert(k, DRAW_PREFIX + field, value)
     frame.insert(0, "seed", np.int64(seed))
     frame.insert(0, "replicate", np.int64(replicate))
     frame.insert(0, "scenario", name)
@@ -428,7 +441,11 @@ def run_summaries(runs: pd.DataFrame, p: Plan) -> pd.DataFrame:
     # every public cost, not the testing budget alone: rewards are a cost of detection too
     months = grouped.size().reset_index(drop=True)
     out["cost_per_violation"] = means["public_cost"] * months / detected.where(detected > 0)
-    return pd.concat([out, means], axis=1)
+    drawn = [c for c in runs.columns if c.startswith(DRAW_PREFIX)]
+    out = pd.concat([out, means], axis=1)
+    if drawn:
+        out[drawn] = grouped[drawn].first().reset_index(drop=True)
+    return out
 
 
 # --- statistics --------------------------------------------------------------------------------

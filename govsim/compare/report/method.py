@@ -106,6 +106,8 @@ def reproduce_lines(c: Comparison, out: Path | str = "out/compare",
         cmd += ["--months", str(months.pop())]
     name = p.names[-1]
     seed = p.seeds[0]
+    # with --posterior, replicate 0 ran with its own draw of the fitted parameters
+    drawn = [f"--set={k}={_toml(v)}" for k, v in p.drawn(len(p.names) - 1, 0).items()]
     as_run = ["# as run (also in command.txt)", command] if command else []
     return [
         *as_run,
@@ -115,5 +117,14 @@ def reproduce_lines(c: Comparison, out: Path | str = "out/compare",
         shlex.join(cmd),
         f"# one run alone, e.g. replicate 0 of {name}:",
         shlex.join(["govsim", "run", f"{Path(out) / SCENARIO_DIR / name}.toml",
-                    "--seed", str(seed)]),
+                    "--seed", str(seed), *drawn]),
     ]
+
+
+def _toml(value) -> str:
+    """A value as ``--set`` reads it (a TOML value): floats in full, so the run is exact."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value + '"'
+    return repr(value)
