@@ -21,6 +21,7 @@ from typing import Any
 from govsim.scenario import Scenario, ScenarioError, bundled_scenarios, field_names, resolve
 
 EXIT_BAD_INPUT = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the status of a process a closed pipe ended
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -287,7 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded with the results
     previous = _terminate_as_exit()
     try:
-        return args.handler(args)
+        code = args.handler(args)
+        sys.stdout.flush()  # a reader that went away is found here, not at exit
+        return code
+    except BrokenPipeError:
+        # the reader went away (e.g. `govsim scenarios | head`): stop quietly, with the
+        # status of a process ended by SIGPIPE, as other tools in a pipe do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except ScenarioError as exc:
         print(f"govsim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -303,14 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         print("govsim: the input is nested too deeply to read", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:
-        if isinstance(exc, BrokenPipeError):
-            raise
         print(f"govsim: {describe_os_error(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BrokenPipeError:
-        # the reader went away (e.g. `govsim scenarios | head`): not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -106,3 +106,15 @@ def test_viz_without_the_browser_extra_says_what_to_install(monkeypatch, capsys)
     err = capsys.readouterr().err
     assert "govsim viz needs the browser extra: pip install 'govsim[viz]'" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [("scenarios", "--fields"), ("scenarios",)])
+def test_a_reader_that_goes_away_ends_the_command_quietly(args):
+    # `govsim scenarios --fields | head -1`: the pipe is closed before govsim writes
+    read, write = os.pipe()
+    os.close(read)
+    done = subprocess.run(GOVSIM + list(args), stdout=write, stderr=subprocess.PIPE,
+                          text=True, cwd=ROOT, timeout=300)
+    os.close(write)
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    assert done.returncode == 141  # as a process ended by SIGPIPE, the way `yes | head` ends
