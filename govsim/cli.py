@@ -88,19 +88,27 @@ def _add_run(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--months", type=int, help="months to simulate (default: the scenario's)")
     p.add_argument("--out", type=Path, help="output folder (default out/run/<scenario>-<hash "
-                                            "of its parameters and seed>/)")
+                                            "of its parameters, seed and model code>/)")
+    _add_replace(p)
     p.set_defaults(handler=cmd_run)
+
+
+def _add_replace(p) -> None:
+    p.add_argument("--force", action="store_true",
+                   help="replace an earlier result of something else in --out (without it, "
+                        "govsim refuses rather than lose it)")
 
 
 def cmd_run(args) -> int:
     # imported here so that `govsim --help` and bad input answer without loading the model
     from govsim import folders, sanity, sizing
-    from govsim.naming import output_folder
+    from govsim.naming import content_id, output_folder
     from govsim.output import run_with_progress, summary_table, write_run
 
     scenario = load_scenario(args.scenario, args.set, args.months, args.at)
     check_seed(args.seed)
-    target = folders.claim(args.out or output_folder("run", [scenario], seed=args.seed), "run")
+    target = folders.claim(args.out or output_folder("run", [scenario], seed=args.seed), "run",
+                           force=args.force, content=content_id([scenario], seed=args.seed))
     sizing.check_runs([scenario], runs=1, workers=1, yes=True, command="run")
     for warning in sanity.warnings_for(scenario):
         print(f"govsim: warning: {warning}", file=sys.stderr)
@@ -169,7 +177,8 @@ def _add_compare(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     p.add_argument("--out", type=Path,
                    help="report folder (default out/compare/<scenarios>-<hash of their "
-                        "parameters, replicates and seed>/)")
+                        "parameters, replicates, seed and the model code>/)")
+    _add_replace(p)
     p.add_argument("--posterior", type=Path, metavar="DIR",
                    help="a `govsim calibrate` folder: each replicate runs with its own draw "
                         "of the fitted parameters, so intervals include their uncertainty")

@@ -56,18 +56,23 @@ class Claim:
         path: the folder.
         kind: what will be written (one of :data:`KINDS`).
         previous: the kind of govsim folder already there, or None for a new or empty one.
+        content: what will be written, as a hash of what decides it (see ``claim``).
+        found: the content of the folder there at the claim (None: none, or empty).
     """
 
     path: Path
     kind: str
     previous: str | None
+    content: str | None = None
+    found: str | None = None
 
     def __fspath__(self) -> str:
         return str(self.path)
 
 
 def claim(folder: str | Path, kind: str, force: bool | None = None, flag: str = "--out",
-          in_place: bool = False, legacy: Callable[[Path], bool] | None = None) -> Claim:
+          in_place: bool = False, legacy: Callable[[Path], bool] | None = None,
+          content: str | None = None) -> Claim:
     """Check, before any work, that govsim may write ``folder``.
 
     Args:
@@ -80,6 +85,10 @@ def claim(folder: str | Path, kind: str, force: bool | None = None, flag: str = 
             whole new folder in; then the folder itself must be writable.
         legacy: recognises a govsim folder written before markers existed (e.g. a sweep
             folder with its ``manifest.json``); it is treated as ours and marked.
+        content: for a folder written whole (``run``, ``compare``), a hash of what decides
+            its numbers (:func:`govsim.naming.content_id`). A folder holding a result of
+            other content is refused unless ``force``: a new result never silently replaces
+            a different one. The same content may be replaced: it is the same result.
 
     Raises:
         FolderError: the folder cannot or must not be written.
@@ -87,10 +96,14 @@ def claim(folder: str | Path, kind: str, force: bool | None = None, flag: str = 
     if kind not in KINDS:
         raise ValueError(f"unknown folder kind {kind!r}")
     path = Path(folder)
+    if path.is_symlink():  # write where the link points: swapping would replace the link
+        path = path.resolve()
     check_writable(path, flag, in_place)
+    if not in_place:
+        check_swappable(path, flag)
     tidy_leftovers(path)
     if not path.exists() or not _entries(path):
-        return Claim(path, kind, None)
+        return Claim(path, kind, None, content)
     marker = read_marker(path)
     if marker is None and legacy is not None and legacy(path):
         marker = write_marker(path, kind)
@@ -100,11 +113,49 @@ def claim(folder: str | Path, kind: str, force: bool | None = None, flag: str = 
                           f"empty (it holds {shown}); govsim never replaces or deletes files "
                           "it did not write, even with --force: choose another folder")
     previous = marker["kind"]
+    hint = "" if force is None else ", or add --force to replace it"
     if previous != kind and not force:
-        hint = "" if force is None else ", or add --force to replace it"
         raise FolderError(f"{flag} {path}: this folder holds a govsim {previous}, not a {kind}; "
                           f"choose another folder{hint}")
-    return Claim(path, kind, previous)
+    if content is not None and marker.get("content") != content and not force:
+        raise FolderError(_other_content(flag, path, kind, hint))
+    return Claim(path, kind, previous, content, marker.get("content"))
+
+
+def _other_content(flag: str, path: Path, kind: str, hint: str) -> str:
+    return (f"{flag} {path}: this folder holds an earlier govsim {kind} of something else "
+            f"(other scenarios, seed, settings or model code), and a new {kind} never "
+            f"replaces another: choose another folder{hint}")
+
+
+def check_swappable(folder: Path, flag: str = "--out") -> None:
+    """Refuse, before any work, a folder that cannot be swapped in at the end: the current
+    folder, a mount point, or a name too long for the temporary folder beside it.
+
+    Raises:
+        FolderError: naming the folder and what to give instead.
+    """
+    resolved = folder.resolve()
+    if resolved == Path.cwd().resolve() or os.path.ismount(resolved):
+        what = "the current folder" if resolved == Path.cwd().resolve() else "a mount point"
+        raise FolderError(f"{flag} {folder}: {what} cannot be replaced by the new results; "
+                          f"give a folder inside it, e.g. {folder / 'results'}")
+    longest = len(_beside_name(resolved, _STAGING, "0" * 10))
+    limit = _name_max(resolved.parent)
+    if longest > limit:
+        raise FolderError(f"{flag} {folder}: the name is {len(resolved.name)} characters, too "
+                          f"long for the temporary folder beside it (at most "
+                          f"{len(resolved.name) - (longest - limit)}); choose a shorter name")
+
+
+def _name_max(folder: Path) -> int:
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            try:
+                return os.pathconf(parent, "PC_NAME_MAX")
+            except (OSError, ValueError, AttributeError):  # no pathconf (Windows)
+                return 255
+    return 255
 
 
 def check_writable(folder: Path, flag: str = "--out", in_place: bool = False) -> None:
@@ -159,12 +210,14 @@ def read_marker(folder: Path) -> dict | None:
     return data
 
 
-def write_marker(folder: Path, kind: str) -> dict:
-    """Mark ``folder`` as written by govsim (a ``kind`` folder)."""
+def write_marker(folder: Path, kind: str, content: str | None = None) -> dict:
+    """Mark ``folder`` as written by govsim (a ``kind`` folder, holding ``content``)."""
     from govsim import __version__
 
     data = {"govsim": "output folder", "kind": kind, "version": __version__,
             "created": datetime.now(UTC).isoformat(timespec="seconds")}
+    if content is not None:
+        data["content"] = content
     Path(folder).mkdir(parents=True, exist_ok=True)
     tmp = Path(folder) / f".{MARKER}.{secrets.token_hex(4)}.tmp"
     try:
@@ -188,8 +241,9 @@ def staged(target: str | Path | Claim, kind: str | None = None) -> Iterator[Path
         target: the folder (or the :class:`Claim` for it).
         kind: what is written (default: the claim's kind).
     """
+    content = found = None
     if isinstance(target, Claim):
-        kind = kind or target.kind
+        kind, content, found = kind or target.kind, target.content, target.found
         target = target.path
     target = Path(target)
     if kind is None:
@@ -197,12 +251,27 @@ def staged(target: str | Path | Claim, kind: str | None = None) -> Iterator[Path
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = _beside(target, _STAGING)
     try:
-        write_marker(tmp, kind)
+        write_marker(tmp, kind, content)
         yield tmp
-        swap_in(tmp, target)
+        # another command may have written the folder since the claim (two at once)
+        with _lock(target.parent / f".{target.name}{LOCK}", target, wait=True):
+            _check_unchanged(target, kind, content, found)
+            swap_in(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_unchanged(target: Path, kind: str, content: str | None, found: str | None) -> None:
+    """Refuse to swap over a result of other content that appeared after the claim
+    (``found``: the content there at the claim, which the claim allowed to be replaced)."""
+    if content is None or not target.exists():
+        return
+    marker = read_marker(target)
+    now = None if marker is None else marker.get("content")
+    if marker is not None and marker.get("kind") == kind and now not in (content, found):
+        raise FolderError(_other_content("--out", target, kind, "")
+                          + " (it was written while this one ran)")
 
 
 def swap_in(new: Path, target: Path) -> None:
@@ -252,10 +321,14 @@ def _alive(pid: int) -> bool:
 
 
 def _beside(target: Path, role: str, create: bool = True) -> Path:
-    path = target.parent / f".{target.name}.{role}-{os.getpid()}-{secrets.token_hex(4)}"
+    path = target.parent / _beside_name(target, role, str(os.getpid()))
     if create:
         path.mkdir()
     return path
+
+
+def _beside_name(target: Path, role: str, pid: str) -> str:
+    return f".{target.name}.{role}-{pid}-{secrets.token_hex(4)}"
 
 
 def _entries(folder: Path) -> list[str]:
@@ -271,7 +344,22 @@ def locked(folder: str | Path, what: str = "govsim command") -> Iterator[None]:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK
+    with _lock(folder / LOCK, folder, what):
+        yield
+
+
+@contextmanager
+def _lock(path: Path, folder: Path, what: str = "govsim command",
+          wait: bool = False) -> Iterator[None]:
+    """Hold the lock file ``path`` (for ``folder``); the file goes on every exit.
+
+    Args:
+        wait: wait for another holder (for a moment's work such as a swap) instead of
+            refusing.
+
+    Raises:
+        FolderError: another govsim process holds it (when not waiting).
+    """
     try:
         import fcntl
     except ImportError:  # Windows: no advisory locks; one command per folder, please
@@ -280,7 +368,7 @@ def locked(folder: str | Path, what: str = "govsim command") -> Iterator[None]:
     while True:
         handle = open(path, "a+")  # noqa: SIM115 (closed below, on every path)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except OSError:
             handle.close()
             raise FolderError(f"{folder}: another {what} is writing to this folder; wait for "

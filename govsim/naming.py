@@ -2,8 +2,9 @@
 
 A folder's name is readable (the scenario names) and exact (a short hash of everything that
 decides the numbers: every parameter of every scenario, the seed and, for a comparison, the
-replicates), so two different what-ifs never share a folder while running the same one
-again finds its own folder. Beside the results, :func:`record` writes the exact command
+replicates, and the model's code), so two different what-ifs, or one what-if run by two
+versions of the model, never share a folder while running the same one again finds its own
+folder. Beside the results, :func:`record` writes the exact command
 line; the scenarios themselves are written as TOML by each command.
 
 :func:`output_folder` only names a folder; creating, locking and replacing it is the job of
@@ -42,6 +43,16 @@ def what_was_run(scenarios: Sequence[Scenario], **settings: Any) -> dict[str, An
             **settings}
 
 
+def content_id(scenarios: Sequence[Scenario], **settings: Any) -> str:
+    """A short hash of everything that decides a result's numbers: :func:`what_was_run`
+    and the model's code. Folders record it, so a new result never replaces a different
+    one unnoticed (:func:`govsim.folders.claim`)."""
+    from govsim.sweep.storage import model_code_fingerprint  # light: no run is started
+
+    return fingerprint({**what_was_run(scenarios, **settings),
+                        "model": model_code_fingerprint()})
+
+
 def output_folder(kind: str, scenarios: Sequence[Scenario], root: Path = ROOT,
                   **settings: Any) -> Path:
     """The default folder of a command's results: ``root/kind/<names>-<hash>``.
@@ -58,7 +69,7 @@ def output_folder(kind: str, scenarios: Sequence[Scenario], root: Path = ROOT,
     label = names[0] if len(names) == 1 else f"{names[0]}-vs-{'-'.join(names[1:])}"
     if len(label) > MAX_LABEL:
         label = f"{names[0]}-vs-{len(names) - 1}-scenarios"
-    return root / kind / f"{label}-{fingerprint(what_was_run(scenarios, **settings))}"
+    return root / kind / f"{label}-{content_id(scenarios, **settings)}"
 
 
 def command_line(argv: Sequence[str]) -> str:

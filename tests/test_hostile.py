@@ -238,7 +238,7 @@ def test_disk_full_while_writing_a_report_leaves_the_old_one(old_report, tmp_pat
     monkeypatch.setattr(report, "_write", full_after_two)
     cure = tiny_file(tmp_path, "cure", **{"law.enforcement_probability": 0.9})
     code, _, err = govsim(capsys, "compare", cure, "--baseline", base, "--replicates", "2",
-                          "--workers", "1", "--out", out)
+                          "--workers", "1", "--out", out, "--force")
     assert code == 2
     one_clean_line(err, "no space left on the disk", "left as it was")
     assert tree(out) == before
@@ -290,7 +290,54 @@ def test_a_folder_of_another_kind_is_refused_offering_force_only_where_there_is_
     code, _, err = govsim(capsys, command, *files[command], "--out", target)
     assert code == 2
     one_clean_line(err, "holds a govsim run")
-    assert ("--force" in err) == (command == "sweep")  # only sweep has a --force
+    assert ("--force" in err) == (command in ("sweep", "compare"))  # the ones with --force
+
+
+def test_a_new_result_never_replaces_a_different_one_without_force(tmp_path, capsys):
+    out = tmp_path / "rB"
+    tiny = tiny_file(tmp_path)
+    assert govsim(capsys, "run", tiny, "--seed", "1", "--out", out)[0] == 0
+    assert govsim(capsys, "run", tiny, "--seed", "1", "--out", out)[0] == 0  # the same run
+    before = tree(out)
+    code, _, err = govsim(capsys, "run", tiny, "--seed", "2", "--out", out)
+    assert code == 2
+    one_clean_line(err, "holds an earlier govsim run of something else", "--force")
+    assert tree(out) == before  # the earlier run is all there
+    assert govsim(capsys, "run", tiny, "--seed", "2", "--out", out, "--force")[0] == 0
+    assert "--seed 2" in (out / "command.txt").read_text()
+
+
+def test_a_result_written_by_another_command_meanwhile_is_not_swapped_over(tmp_path):
+    target = tmp_path / "rep"
+    mine = folders.claim(target, "run", content="aaaa")
+    with folders.staged(folders.claim(target, "run", content="bbbb")) as tmp:
+        (tmp / "summary.json").write_text("theirs")  # the other command finishes first
+    with pytest.raises(folders.FolderError, match="written while this one ran"), \
+            folders.staged(mine) as tmp:
+        (tmp / "summary.json").write_text("mine")
+    assert (target / "summary.json").read_text() == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]  # no temporary folder left
+
+
+@pytest.mark.parametrize("out", [".", "", "a" * 240])
+def test_an_out_that_cannot_be_swapped_in_is_refused_before_any_run(tmp_path, capsys,
+                                                                     monkeypatch, out):
+    monkeypatch.chdir(tmp_path)
+    tiny = tiny_file(tmp_path)
+    code, _, err = govsim(capsys, "run", tiny, "--out", out)
+    assert code == 2
+    one_clean_line(err, "current folder" if len(out) < 2 else "too long")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+
+
+def test_an_out_that_is_a_symbolic_link_is_written_where_it_points(tmp_path, capsys):
+    real, link = tmp_path / "real", tmp_path / "link"
+    tiny = tiny_file(tmp_path)
+    assert govsim(capsys, "run", tiny, "--out", real)[0] == 0
+    link.symlink_to(real)
+    assert govsim(capsys, "run", tiny, "--out", link)[0] == 0
+    assert link.is_symlink() and (link / "summary.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real", "tiny.toml"]
 
 
 def test_a_kill_between_the_two_renames_of_a_swap_restores_the_old_folder(tmp_path):
@@ -310,7 +357,7 @@ def test_killing_compare_kills_its_workers_and_keeps_the_old_report(old_report, 
                                           "businesses.count": 3000})
     proc = subprocess.Popen([sys.executable, "-m", "govsim.cli", "compare", slow,
                              "--baseline", base, "--replicates", "400", "--workers", "2",
-                             "--out", out], stdout=subprocess.DEVNULL,
+                             "--out", out, "--force"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     parent = psutil.Process(proc.pid)
     deadline = time.monotonic() + 90

@@ -14,7 +14,7 @@ from pathlib import Path
 from govsim.compare.core import compare, default_workers, plan
 from govsim.compare.report import write_report
 from govsim.compare.report.text import text_table
-from govsim.naming import command_line, output_folder
+from govsim.naming import command_line, content_id, output_folder
 from govsim.scenario import ScenarioError
 
 
@@ -41,11 +41,12 @@ def main(args) -> int:
 
         p = replace(p, draws=load_posterior(posterior).draws(p.master_seed, p.replicates),
                     posterior=str(posterior))
-    out = Path(args.out) if args.out else output_folder(
-        "compare", p.scenarios, seed=p.master_seed, replicates=p.replicates,
-        **({"posterior": str(posterior)} if posterior else {}))
+    settings = {"seed": p.master_seed, "replicates": p.replicates,
+                **({"posterior": str(posterior)} if posterior else {})}
+    out = Path(args.out) if args.out else output_folder("compare", p.scenarios, **settings)
     _check_out(out)
-    target = folders.claim(out, "compare")
+    target = folders.claim(out, "compare", force=getattr(args, "force", False),
+                           content=content_id(p.scenarios, **settings))
     for scenario in p.scenarios:
         for warning in sanity.warnings_for(scenario):
             print(f"govsim: warning: {scenario.name}: {warning}", file=sys.stderr)
