@@ -111,3 +111,35 @@ def test_a_parameter_whose_levels_overlap_is_drawn_as_noise():
     apart = pd.DataFrame({"mean": [1.0, 2.0], "ci95": [0.3, 0.3]})
     assert analyze_module._within_noise(overlapping)
     assert not analyze_module._within_noise(apart)
+
+
+def _bool_grid(replicates: int = 3) -> pd.DataFrame:
+    """Runs of a 3 x 2 grid with a true/false parameter: ``y = a`` when ``b`` is false and
+    ``3 a`` when true, plus a little seed noise."""
+    rng = np.random.default_rng(1)
+    rows = []
+    points = list(itertools.product([1.0, 2.0, 4.0], [False, True]))
+    for point_id, (a, b) in enumerate(points):
+        for r in range(replicates):
+            rows.append({"point_id": point_id, "replicate": r, "a": a, "b": b,
+                         "y": a * (3 if b else 1) + 0.01 * rng.normal()})
+    return pd.DataFrame(rows)
+
+
+def test_a_step_averages_over_both_values_of_a_true_false_parameter():
+    steps = noise.step_intervals(_bool_grid(), ["a", "b"], ["y"])
+    a = steps[steps.parameter == "a"].set_index("start")
+    # 1 -> 2: +1 when b is false, +3 when true: +2 on average, not the +3 of b = true alone
+    assert a.loc[1.0, "change"] == pytest.approx(2.0, abs=0.05)
+    assert a.loc[2.0, "change"] == pytest.approx(4.0, abs=0.05)
+    assert (a["low"] < a["change"]).all() and a["significant"].all()
+
+
+def test_steps_of_a_half_finished_grid_use_the_cells_both_levels_have():
+    runs = _bool_grid()
+    partial = runs[~((runs.a == 4.0) & runs.b)]  # the last cell has not run yet
+    steps = noise.step_intervals(partial, ["a", "b"], ["y"])
+    a = steps[steps.parameter == "a"].set_index("start")
+    assert a.loc[1.0, "change"] == pytest.approx(2.0, abs=0.05)
+    assert a.loc[2.0, "change"] == pytest.approx(2.0, abs=0.05)  # b = false alone
+

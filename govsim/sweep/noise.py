@@ -29,7 +29,8 @@ def step_intervals(ok: pd.DataFrame, names: list[str], outcomes: list[str]) -> p
 
     Returns:
         One row per (outcome, parameter, step): ``outcome, parameter, start, end, change,
-        half, low, high, significant`` (``half`` is NaN without replicates).
+        half, low, high, significant`` (``half`` is NaN without replicates). Points that
+        only one of the two levels has (a partial sweep) are left out.
     """
     rows = []
     for name in names:
@@ -50,9 +51,13 @@ def step_intervals(ok: pd.DataFrame, names: list[str], outcomes: list[str]) -> p
 
 
 def _step(cells: pd.DataFrame, start, end) -> dict[str, float]:
-    a, b = cells.xs(start, level=0), cells.xs(end, level=0)
+    """The step from level ``start`` to ``end``: the mean change over the cells of the other
+    parameters that both levels have (a partial sweep may lack some), with its 95% interval.
+    """
+    a, b = _level(cells, start), _level(cells, end)
     common = a.index.intersection(b.index)
-    a, b = a.loc[common], b.loc[common]
+    # reindex, not .loc: .loc takes an index of true/false labels for a boolean mask
+    a, b = a.reindex(common), b.reindex(common)
     k = len(common)
     if k == 0:
         return {"change": math.nan, "half": math.nan}
@@ -60,6 +65,12 @@ def _step(cells: pd.DataFrame, start, end) -> dict[str, float]:
     noise = (a["var"] / a["count"]).sum() + (b["var"] / b["count"]).sum()
     half = Z95 * math.sqrt(noise) / k if np.isfinite(noise) else math.nan
     return {"change": change, "half": half}
+
+
+def _level(cells: pd.DataFrame, level) -> pd.DataFrame:
+    """The cells at one level of the first index level that hold at least one value."""
+    at = cells.xs(level, level=0)
+    return at[at["count"] > 0]
 
 
 def steepest_steps(steps: pd.DataFrame) -> pd.DataFrame:
