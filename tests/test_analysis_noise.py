@@ -143,3 +143,13 @@ def test_steps_of_a_half_finished_grid_use_the_cells_both_levels_have():
     assert a.loc[1.0, "change"] == pytest.approx(2.0, abs=0.05)
     assert a.loc[2.0, "change"] == pytest.approx(2.0, abs=0.05)  # b = false alone
 
+
+def test_a_step_has_no_interval_when_a_cell_has_a_single_run():
+    single = noise.step_intervals(_bool_grid(replicates=1), ["a", "b"], ["y"])
+    assert single["half"].isna().all() and not single["significant"].any()
+    runs = _bool_grid()
+    runs.loc[(runs.a == 1.0) & runs.b & (runs.replicate > 0), "y"] = np.nan  # one value
+    steps = noise.step_intervals(runs, ["a", "b"], ["y"]).set_index(["parameter", "start"])
+    assert np.isnan(steps.loc[("a", 1.0), "half"])
+    assert not steps.loc[("a", 1.0), "significant"]
+    assert steps.loc[("a", 2.0), "half"] > 0  # its cells all have three values

@@ -477,7 +477,8 @@ def _grid(ok: pd.DataFrame, levels: pd.DataFrame, names: list, outcomes: list, o
     if not flat.empty:
         text.append("No step larger than the noise: " + "; ".join(
             f"`{r.outcome}` over `{r.parameter}`" for r in flat.itertuples()) + "."
-            + (" (No replicates: steps have no interval, so none is shown as real.)"
+            + (" (Some points have fewer than two runs with a value: steps have no interval, "
+               "so none is shown as real.)"
                if flat["half"].isna().all() else ""))
     if pairs:
         text.append("Heatmaps: " + ", ".join(f"`{p}` x `{q}`" for p, q in pairs) + ". Each "

@@ -29,8 +29,9 @@ def step_intervals(ok: pd.DataFrame, names: list[str], outcomes: list[str]) -> p
 
     Returns:
         One row per (outcome, parameter, step): ``outcome, parameter, start, end, change,
-        half, low, high, significant`` (``half`` is NaN without replicates). Points that
-        only one of the two levels has (a partial sweep) are left out.
+        half, low, high, significant``. ``half`` is NaN, and the step not significant,
+        when a point of the step has fewer than two runs with a value (the noise there is
+        unknown); points that only one of the two levels has (a partial sweep) are left out.
     """
     rows = []
     for name in names:
@@ -53,6 +54,8 @@ def step_intervals(ok: pd.DataFrame, names: list[str], outcomes: list[str]) -> p
 def _step(cells: pd.DataFrame, start, end) -> dict[str, float]:
     """The step from level ``start`` to ``end``: the mean change over the cells of the other
     parameters that both levels have (a partial sweep may lack some), with its 95% interval.
+
+    The interval is NaN when a cell has fewer than two values, since its noise is unknown.
     """
     a, b = _level(cells, start), _level(cells, end)
     common = a.index.intersection(b.index)
@@ -62,7 +65,8 @@ def _step(cells: pd.DataFrame, start, end) -> dict[str, float]:
     if k == 0:
         return {"change": math.nan, "half": math.nan}
     change = float((b["mean"] - a["mean"]).mean())
-    noise = (a["var"] / a["count"]).sum() + (b["var"] / b["count"]).sum()
+    noise = ((a["var"] / a["count"]).sum(skipna=False)
+             + (b["var"] / b["count"]).sum(skipna=False))
     half = Z95 * math.sqrt(noise) / k if np.isfinite(noise) else math.nan
     return {"change": change, "half": half}
 
