@@ -209,30 +209,45 @@ def scenario_path(name: str, study_path: Path | None) -> Path:
     return resolve(name)
 
 
-def base_scenario(study: StudyFile) -> Scenario:
+def base_scenario(study: StudyFile, varied: dict[str, Any] | None = None) -> Scenario:
     """The study's base scenario with its ``fixed`` fields and ``months`` applied.
+
+    Args:
+        study: the study file.
+        varied: one value of each varied name (e.g. the first design point), applied too
+            when the base is refused without them: a timeline change that ends after
+            ``months`` may fit once its length is varied. Each run sets its own values.
 
     Raises:
         study.ERROR: the scenario cannot be loaded, a fixed name is not a field, or a value
-            is refused by the scenario's rules.
+            is refused by the scenario's rules (naming ``[fixed]`` or ``months``).
     """
     src = study.source
     try:
         scenario = Scenario.load(scenario_path(study.scenario, study.path))
     except ScenarioError as exc:
         raise study.ERROR(f"{src}: scenario = {study.scenario!r}: {exc}") from None
-    overrides: dict[str, Any] = {}
+    fixed: dict[str, Any] = {}
     for name, value in study.fixed.items():
         check_field_name(study, f'fixed."{name}"', name, scenario)
-        overrides[name] = as_field_type(name, value)
-    if study.months is not None:
-        overrides["run.months"] = study.months
-    if not overrides:
-        return scenario
+        fixed[name] = as_field_type(name, value)
+    months = {"run.months": study.months} if study.months is not None else {}
     try:
-        return scenario.with_overrides(overrides, source=f"{src}: [fixed]")
+        with_fixed = _overridden(scenario, fixed, f"{src}: [fixed]")
+        return _overridden(with_fixed, months, f"{src}: months = {study.months}")
     except ScenarioError as exc:
+        if varied:
+            try:
+                return scenario.with_overrides({**fixed, **months, **varied},
+                                               source=f"{src}: [fixed]")
+            except ScenarioError:
+                pass  # the varied values do not help: the first refusal says why
         raise study.ERROR(str(exc)) from None
+
+
+def _overridden(scenario: Scenario, overrides: dict[str, Any], source: str) -> Scenario:
+    """``scenario`` with ``overrides`` applied (itself when there are none)."""
+    return scenario.with_overrides(overrides, source=source) if overrides else scenario
 
 
 # --- checking names and values against the scenario -------------------------------------

@@ -292,6 +292,41 @@ def test_experiments_vary_named_timeline_changes_and_refuse_unknown_ones():
         prepare(experiment_from_dict(data))
 
 
+
+def _timeline_grid(months: int, parameters: dict) -> list[dict]:
+    """The design points of a grid over crackdown_then_relax (a crackdown from month 13,
+    24 months long), after every check that runs before a sweep starts."""
+    from govsim.sweep.design import build_design
+    from govsim.sweep.experiment import check_points, experiment_from_dict, prepare
+
+    data = {"scenario": "crackdown_then_relax", "design": "grid", "name": "x",
+            "months": months, "parameters": {n: {"levels": v} for n, v in parameters.items()}}
+    prepared = prepare(experiment_from_dict(data))
+    points = build_design(prepared).point_params()
+    check_points(prepared, points)
+    return points
+
+
+def test_a_timeline_design_is_judged_point_by_point_not_level_by_level():
+    from govsim.sweep.experiment import ExperimentError
+
+    # month 20 with the scenario's length 24 would end after month 40, but every point of
+    # the design ends by month 32
+    points = _timeline_grid(40, {"timeline.crackdown.length": [6, 12],
+                                 "timeline.crackdown.month": [2, 20]})
+    assert len(points) == 4
+    # the scenario's crackdown (months 13-36) does not fit 24 months; the varied lengths do
+    assert len(_timeline_grid(24, {"timeline.crackdown.length": [6, 11]})) == 2
+    with pytest.raises(ExperimentError, match=r"^experiment x: months = 24: timeline\[0\]"):
+        _timeline_grid(24, {"timeline.crackdown.length": [24, 30]})
+    with pytest.raises(ExperimentError, match="design point 3: .*ends at month 42") as caught:
+        _timeline_grid(40, {"timeline.crackdown.length": [6, 12],
+                            "timeline.crackdown.month": [2, 30]})
+    assert "\n" not in str(caught.value)
+    with pytest.raises(ExperimentError, match=r'"timeline.crackdown.length".levels: .*length 50'):
+        _timeline_grid(40, {"timeline.crackdown.length": [6, 50],
+                            "timeline.crackdown.month": [2, 20]})
+
 def test_the_timeline_sweep_model_reports_persistence(tiny):
     from govsim.windows import SWEEP_OUTPUTS, timeline_model
 

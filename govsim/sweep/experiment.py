@@ -282,9 +282,8 @@ def prepare(experiment: Experiment) -> Prepared:
     except LookupError as exc:
         raise ExperimentError(f"{src}: model = {experiment.model!r}: {exc}") from None
     if model.uses_scenario:
-        base = studyfile.base_scenario(experiment)
-        kinds = {name: _check_scenario_parameter(experiment, base, name, spec)
-                 for name, spec in experiment.parameters.items()}
+        base = studyfile.base_scenario(experiment, _first_values(experiment))
+        kinds = _check_scenario_parameters(experiment, base)
         fixed_params: dict[str, Any] = {}
     else:
         base = None
@@ -309,22 +308,59 @@ def check_points(prepared: Prepared, points: list[dict[str, Any]]) -> None:
             prepared.base.with_overrides(params, source=f"{prepared.source}: design point "
                                                         f"{point_id}")
         except ScenarioError as exc:
-            raise ExperimentError(f"{exc}\n  (the point's parameters: {params})") from None
+            raise ExperimentError(f"{exc} (the point's parameters: {params})") from None
 
 
-def _check_scenario_parameter(experiment: Experiment, base: Scenario, name: str,
-                              spec: Parameter) -> str:
+def _first_values(experiment: Experiment) -> dict[str, Any]:
+    """Each varied parameter's first level (or the low end of its range)."""
+    return {name: studyfile.as_field_type(name, spec.levels[0] if spec.levels is not None
+                                          else spec.range[0])
+            for name, spec in experiment.parameters.items()}
+
+
+def _check_scenario_parameters(experiment: Experiment, base: Scenario) -> dict[str, str]:
+    """Check every varied name and its values against the base scenario; return the kinds.
+
+    A value refused alone passes if some value of another varied parameter makes it valid
+    (a later crackdown with a shorter one); :func:`check_points` then judges every design
+    point whole.
+    """
+    candidates = {name: _candidates(experiment, base, name, spec)
+                  for name, spec in experiment.parameters.items()}
+    for name, (values, where) in candidates.items():
+        for value in values:
+            try:
+                studyfile.check_values(experiment, base, name, [value], where)
+            except ExperimentError:
+                if not _fits_with_another(base, name, value, candidates):
+                    raise
+    return {name: studyfile.scenario_field_kind(name) for name in experiment.parameters}
+
+
+def _candidates(experiment: Experiment, base: Scenario, name: str,
+                spec: Parameter) -> tuple[list[Any], str]:
+    """The values of one varied parameter to check (its levels, or its range's ends) and
+    their place in the file."""
     where = f'parameters."{name}"'
     studyfile.check_field_name(experiment, where, name, base)
-    kind = studyfile.scenario_field_kind(name)
     if spec.levels is not None:
-        values, what = [studyfile.as_field_type(name, v) for v in spec.levels], "levels"
-    else:
-        values = studyfile.range_values(experiment, where, name, spec.range,
-                                        "levels = [...] instead")
-        what = "range"
-    studyfile.check_values(experiment, base, name, values, f"{where}.{what}")
-    return kind
+        return [studyfile.as_field_type(name, v) for v in spec.levels], f"{where}.levels"
+    values = studyfile.range_values(experiment, where, name, spec.range,
+                                    "levels = [...] instead")
+    return values, f"{where}.range"
+
+
+def _fits_with_another(base: Scenario, name: str, value: Any,
+                       candidates: dict[str, tuple[list[Any], str]]) -> bool:
+    """Whether ``name = value`` is valid together with some value of another parameter."""
+    for other, (values, _) in candidates.items():
+        for other_value in values if other != name else ():
+            try:
+                base.with_overrides({name: value, other: other_value})
+            except ScenarioError:
+                continue
+            return True
+    return False
 
 
 def _check_free_parameters(experiment: Experiment, model: ModelInfo) -> dict[str, str]:

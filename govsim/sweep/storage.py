@@ -4,7 +4,8 @@ Layout of a sweep folder (default ``out/sweeps/<name>/``)::
 
     manifest.json     what the sweep is (design, sizes, fingerprints), written before any run
     experiment.toml   the experiment file, verbatim
-    scenario.toml     the base scenario with the experiment's fixed values and months
+    scenario.toml     the base scenario with the experiment's fixed values and months (and
+                      the first design values when it is valid only with them)
     design.csv        the run table: run_id, point_id, replicate, seed, parameters (and the
                       unit-cube sample of lhs/sobol/morris designs)
     version.json      versions of govsim, Python and the libraries
