@@ -8,6 +8,7 @@ compared with runs.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -374,3 +375,52 @@ def test_each_chunk_is_written_as_its_own_part_file(tmp_path):
     assert report.complete
     sizes = [len(pd.read_parquet(p)) for p in part_files(out)]
     assert sizes == [5, 5, 5, 5, 4]
+
+
+# --- a model of your own ----------------------------------------------------------------------
+
+OWN_MODEL = '''
+from govsim.sweep.models import free_parameters
+
+
+@free_parameters("x", outputs=("y", "z"))
+def f(params, seed, base, series):
+    return {"y": FACTOR * params["x"], "z": -params["x"]}
+
+
+FACTOR = 2.0
+'''
+
+
+def own_model(tmp_path: Path, monkeypatch, module: str, factor: float = 2.0) -> Path:
+    """An importable model module of one's own, ``y = factor x, z = -x``; returns its file."""
+    path = tmp_path / f"{module}.py"
+    path.write_text(OWN_MODEL.replace("FACTOR = 2.0", f"FACTOR = {factor}"), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return path
+
+
+def own_experiment(module: str, extra: str = "") -> str:
+    return f'model = "{module}:f"\ndesign = "grid"\nreplicates = 2\n{extra}' + """
+[parameters]
+x = { levels = [1.0, 2.0, 3.0] }
+"""
+
+
+def test_new_outcomes_and_description_on_resume_are_what_analyze_reports(tmp_path,
+                                                                          monkeypatch):
+    own_model(tmp_path, monkeypatch, "own_outcomes")
+    exp = write(tmp_path, own_experiment("own_outcomes", 'outcomes = ["y"]\n'))
+    out = tmp_path / "out"
+    run_sweep(load_experiment(exp), out, executor=SerialExecutor())
+    analyze(out)
+    assert set(pd.read_csv(out / "analysis" / "means_by_level.csv")["outcome"]) == {"y"}
+    exp.write_text(own_experiment("own_outcomes", 'description = "now z"\noutcomes = ["z"]\n'),
+                   encoding="utf-8")
+    report = run_sweep(load_experiment(exp), out, executor=SerialExecutor())
+    assert report.ran == 0 and report.complete  # the runs stand
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["outcomes"] == ["z"] and manifest["description"] == "now z"
+    result = analyze(out)
+    assert set(pd.read_csv(out / "analysis" / "means_by_level.csv")["outcome"]) == {"z"}
+    assert "now z" in result.markdown

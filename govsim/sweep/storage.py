@@ -95,9 +95,7 @@ class SweepStore:
         if manifest is not None and not force:
             if manifest.get("fingerprint") != prints:
                 raise ExperimentError(self._changed_message(prepared, manifest, prints))
-            if (self.root / EXPERIMENT).read_text(encoding="utf-8") != prepared.experiment.text:
-                # only the description or outcomes changed (the fingerprints agree)
-                write_text(self.root / EXPERIMENT, prepared.experiment.text)
+            self._refresh(prepared, manifest)
             return self.done_run_ids()
         if manifest is None:
             self._refuse_foreign_content()
@@ -182,6 +180,18 @@ class SweepStore:
                 f"(changed: {'; '.join(changed) or 'folder format'}); its {finished} finished "
                 "runs belong to the old experiment. Use --force to discard them and start "
                 "again, or --out NEWDIR to keep both")
+
+    def _refresh(self, prepared: Prepared, manifest: dict) -> None:
+        """Record what may change without touching the runs (the fingerprints agree): the
+        name, description and outcomes, in experiment.toml and the manifest alike, so that
+        ``analyze`` reports what the experiment now asks."""
+        exp = prepared.experiment
+        if (self.root / EXPERIMENT).read_text(encoding="utf-8") != exp.text:
+            write_text(self.root / EXPERIMENT, exp.text)
+        now = {"name": exp.name, "description": exp.description,
+               "outcomes": list(prepared.outcomes or [])}
+        if any(manifest.get(key) != value for key, value in now.items()):
+            write_text(self.root / MANIFEST, json.dumps({**manifest, **now}, indent=2))
 
     def _refuse_foreign_content(self) -> None:
         if not self.root.is_dir():
