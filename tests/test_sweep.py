@@ -26,8 +26,8 @@ from govsim.cli import main
 from govsim.sweep import analyze, load_experiment, read_results, reproduce, run_sweep
 from govsim.sweep.design import build_design, run_seed
 from govsim.sweep.executors import DaskExecutor, SerialExecutor
-from govsim.sweep.experiment import prepare
-from govsim.sweep.storage import part_files
+from govsim.sweep.experiment import ExperimentError, prepare
+from govsim.sweep.storage import model_sources, part_files
 from govsim.sweep.toys import FAULT_BUDGET, ISHIGAMI_S1, ISHIGAMI_ST
 
 TINY = """
@@ -146,7 +146,8 @@ def test_a_changed_model_code_is_refused_unless_forced(tmp_path, capsys, monkeyp
     exp = write(tmp_path, GRID)
     out = tmp_path / "out"
     assert sweep(exp, "--workers", "1", "--out", out) == 0
-    monkeypatch.setattr("govsim.sweep.storage.model_code_fingerprint", lambda: "edited-model")
+    monkeypatch.setattr("govsim.sweep.storage.model_code_fingerprint",
+                        lambda *args: "edited-model")
     capsys.readouterr()
     assert sweep(exp, "--workers", "1", "--out", out) == 2
     assert "the model's code" in capsys.readouterr().err
@@ -424,3 +425,22 @@ def test_new_outcomes_and_description_on_resume_are_what_analyze_reports(tmp_pat
     result = analyze(out)
     assert set(pd.read_csv(out / "analysis" / "means_by_level.csv")["outcome"]) == {"z"}
     assert "now z" in result.markdown
+
+
+def test_a_change_to_the_code_of_ones_own_model_is_refused_on_resume(tmp_path, monkeypatch):
+    path = own_model(tmp_path, monkeypatch, "own_code")
+    exp = write(tmp_path, own_experiment("own_code"))
+    out = tmp_path / "out"
+    assert run_sweep(load_experiment(exp), out, executor=SerialExecutor()).complete
+    path.write_text(path.read_text().replace("FACTOR = 2.0", "FACTOR = 3.0"))
+    with pytest.raises(ExperimentError, match="changed: the model's code"):
+        run_sweep(load_experiment(exp), out, executor=SerialExecutor())
+
+
+def test_the_model_fingerprint_covers_every_module_of_govsims_model():
+    from govsim.windows import timeline_model
+
+    hashed = set(model_sources(timeline_model))
+    assert {"model.py", "draws.py", "timeline.py", "mesa_patches.py", "windows.py",
+            "scenario.py", "phases/learning.py", "sweep/models.py"} <= hashed
+    assert not {"app.py", "cli.py", "viz.py"} & hashed  # the browser app and the CLI

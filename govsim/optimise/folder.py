@@ -49,7 +49,7 @@ def fingerprint(prepared: Prepared) -> dict[str, str]:
         if prepared.base is not None else ""
     return {"problem": prepared.problem.settings_hash(),
             "scenario": hashlib.sha256(base.encode()).hexdigest()[:16],
-            "model": model_code_fingerprint()}
+            "model": model_code_fingerprint(prepared.model.function)}
 
 
 def begin(root: Path, prepared: Prepared, resume: bool) -> bool:

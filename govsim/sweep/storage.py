@@ -26,6 +26,7 @@ import json
 import platform
 import shutil
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -170,7 +171,8 @@ class SweepStore:
     def _changed_message(self, prepared: Prepared, manifest: dict, prints: dict) -> str:
         old = manifest.get("fingerprint", {})
         what = {"experiment": "its settings", "scenario": "its base scenario",
-                "model": "the model's code (govsim/model.py, phases, ...)",
+                "model": "the model's code (govsim's model modules or the model function's "
+                         "module)",
                 "design": "the design drawn from it (another SciPy or SALib version?)"}
         changed = [text for key, text in what.items() if old.get(key) != prints[key]]
         if len(changed) > 1:  # new settings or scenario explain a new design
@@ -240,10 +242,11 @@ class SweepStore:
 # --- fingerprints and versions ----------------------------------------------------------
 
 
-#: The source files whose code decides a run's numbers (the browser app, the reports and
-#: the runner do not).
-MODEL_SOURCES = ("model.py", "agents.py", "state.py", "network.py", "metrics.py", "run.py",
-                 "scenario.py", "phases/*.py")
+#: govsim's source files whose code decides a run's numbers: every module at the top of the
+#: package but those of :data:`NOT_MODEL`, the phases, and the sweep's model and worker.
+MODEL_SOURCES = ("*.py", "phases/*.py", "sweep/models.py", "sweep/worker.py")
+#: Top-level modules that do not: the browser app, the live view, the plots, the command line.
+NOT_MODEL = ("app.py", "app_policy.py", "live.py", "live_policy.py", "viz.py", "cli.py")
 
 
 def fingerprints(prepared: Prepared, design: Design) -> dict[str, str]:
@@ -255,18 +258,44 @@ def fingerprints(prepared: Prepared, design: Design) -> dict[str, str]:
     return {"experiment": _hash(json.dumps(settings, sort_keys=True, default=str)),
             "scenario": _hash(json.dumps(scenario, sort_keys=True, default=str)),
             "design": _hash(design.table().to_csv(index=False)),
-            "model": model_code_fingerprint()}
+            "model": model_code_fingerprint(prepared.model.function)}
 
 
-def model_code_fingerprint() -> str:
-    """A hash of the model's source code, so a resume never mixes runs of two models."""
-    package = Path(__file__).resolve().parent.parent
-    files = sorted(f for pattern in MODEL_SOURCES for f in package.glob(pattern))
+def model_code_fingerprint(function: Callable | None = None) -> str:
+    """A hash of the model's source code, so a resume never mixes runs of two models.
+
+    Args:
+        function: the model function; the file of the module that defines it is hashed
+            too (a model of your own, ``model = "mymodule:f"``).
+    """
     digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(package).as_posix().encode())
+    for name, path in model_sources(function).items():
+        digest.update(name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def model_sources(function: Callable | None = None) -> dict[str, Path]:
+    """The files :func:`model_code_fingerprint` hashes, by name: relative to govsim's
+    package, or the file's own name for a module outside it (so that a checkout hashes
+    alike wherever it is)."""
+    package = Path(__file__).resolve().parent.parent
+    files = {f for pattern in MODEL_SOURCES for f in package.glob(pattern)
+             if f.relative_to(package).as_posix() not in NOT_MODEL}
+    own = _module_file(function)
+    if own is not None:
+        files.add(own)
+    return {(path.relative_to(package) if path.is_relative_to(package) else
+             Path(path.name)).as_posix(): path for path in sorted(files)}
+
+
+def _module_file(function: Callable | None) -> Path | None:
+    """The source file of the module that defines ``function`` (None if it has none)."""
+    module = sys.modules.get(getattr(function, "__module__", None) or "")
+    file = getattr(module, "__file__", None)
+    if not file or not file.endswith(".py"):
+        return None
+    return Path(file).resolve()
 
 
 def _hash(text: str) -> str:
