@@ -72,6 +72,10 @@ CASES = {
                       ["model", "govsim.nothing"]),
     "unknown outcome": (BASE + 'outcomes = ["complianse"]\n' + GOOD,
                         ["outcomes", "complianse", "compliance_rate"]),
+    "repeated outcome": (BASE + 'outcomes = ["compliance_rate", "compliance_rate"]\n' + GOOD,
+                         ["outcomes", "'compliance_rate' more than once"]),
+    "repeated column": (BASE + 'columns = ["compliance_rate", "public_trust", "public_trust"]\n'
+                        + GOOD, ["columns", "'public_trust' more than once"]),
     "not TOML": ("design = grid\n", ["not valid TOML"]),
     "both levels and range": (BASE + '[parameters]\n"budget.annual_yuan" = '
                                      '{ levels = [1e5], range = [1.0, 2.0] }\n',
@@ -92,7 +96,7 @@ def test_a_bad_experiment_exits_2_naming_file_and_field(case, tmp_path, capsys):
     assert err.startswith(f"govsim: {path}")
     for word in words:
         assert word in err, f"{word!r} not in {err!r}"
-    assert "Traceback" not in err
+    assert "Traceback" not in err and err.count("\n") == 1  # one line
     assert not (tmp_path / "out" / "runs").exists()  # nothing ran
 
 

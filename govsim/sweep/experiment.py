@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from govsim import studyfile
 from govsim.scenario import (
@@ -140,6 +140,16 @@ class Experiment(StudyFile):
         default_factory=dict, description="parameters set the same in every run")
     parameters: dict[str, Parameter] = Field(
         min_length=1, description="the parameters to vary, by dotted name")
+
+    @field_validator("columns", "outcomes")
+    @classmethod
+    def _once_each(cls, names: list[str] | None) -> list[str] | None:
+        # a figure named twice would be two columns of one name in the results
+        repeated = sorted({n for n in names or () if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"{names!r} names {', '.join(map(repr, repeated))} more than "
+                             "once; list each figure once")
+        return names
 
     @model_validator(mode="after")
     def _design_rules(self) -> Experiment:
