@@ -76,6 +76,11 @@ CASES = {
                          ["outcomes", "'compliance_rate' more than once"]),
     "repeated column": (BASE + 'columns = ["compliance_rate", "public_trust", "public_trust"]\n'
                         + GOOD, ["columns", "'public_trust' more than once"]),
+    "run length twice": (BASE + 'months = 12\n[fixed]\n"run.months" = 24\n' + GOOD,
+                         ['fixed."run.months"', "months = 12", "keep one"]),
+    "varied run length and months": (BASE + 'months = 12\n[parameters]\n'
+                                            '"run.months" = { levels = [12, 24] }\n',
+                                     ['parameters."run.months"', "months = 12"]),
     "not TOML": ("design = grid\n", ["not valid TOML"]),
     "both levels and range": (BASE + '[parameters]\n"budget.annual_yuan" = '
                                      '{ levels = [1e5], range = [1.0, 2.0] }\n',

@@ -179,6 +179,10 @@ class Experiment(StudyFile):
         both = sorted(set(self.fixed) & set(self.parameters))
         if both:
             raise ValueError(f"{', '.join(both)}: both fixed and varied; keep one")
+        for table in ("fixed", "parameters"):
+            if self.months is not None and "run.months" in getattr(self, table):
+                raise ValueError(f'{table}."run.months": the run length is also set by '
+                                 f"months = {self.months}; keep one")
         if self.n_runs > MAX_RUNS:
             raise ValueError(f"the design has {self.n_runs:,} runs; at most {MAX_RUNS:,}")
         return self
