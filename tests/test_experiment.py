@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from govsim.cli import main
@@ -26,6 +29,26 @@ def test_shipped_experiments_are_valid_against_the_current_schema(name):
     check_points(prepared, design.point_params())
     assert len(design.runs) == experiment.n_runs
     assert set(prepared.outcomes) <= set(prepared.outputs)
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readme_table_of_shipped_experiments_matches_their_files():
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([^|]+) \| ([\d,]+) \|", README.read_text(),
+                      re.MULTILINE)
+    table = {name: (design, int(runs.replace(",", ""))) for name, design, runs in rows}
+    assert set(table) == set(bundled_experiments())
+    for name, (design, runs) in table.items():
+        experiment = load_experiment(name)
+        assert runs == experiment.n_runs, name
+        assert f"{experiment.replicates} replicates" in design, name
+        if experiment.design == "grid":  # "4 budgets x 5 back-check rates"
+            sizes = [int(n) for n in re.findall(r"(\d+)\D+?(?= x |,)", design)]
+            assert sizes == [len(p.levels) if p.levels else p.steps
+                             for p in experiment.parameters.values()], name
+        elif experiment.design == "lhs":
+            assert f"of {experiment.samples} points" in design, name
 
 
 def test_shipped_designs_are_as_the_issue_asks():
