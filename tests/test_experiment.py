@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from govsim.cli import main
@@ -104,6 +105,11 @@ CASES = {
     "varied run length and months": (BASE + 'months = 12\n[parameters]\n'
                                             '"run.months" = { levels = [12, 24] }\n',
                                      ['parameters."run.months"', "months = 12"]),
+    "levels off the Morris grid": ('design = "morris"\nsamples = 2\n[parameters]\n'
+                                   '"participation.network" = '
+                                   '{ levels = ["small_world", "scale_free", "random"] }\n',
+                                   ['"participation.network".levels', "3 levels",
+                                    "morris_levels = 4", "multiple of 3 (e.g. 6)"]),
     "not TOML": ("design = grid\n", ["not valid TOML"]),
     "both levels and range": (BASE + '[parameters]\n"budget.annual_yuan" = '
                                      '{ levels = [1e5], range = [1.0, 2.0] }\n',
@@ -160,3 +166,18 @@ def test_experiment_error_is_a_scenario_error():
     from govsim.scenario import ScenarioError
 
     assert issubclass(ExperimentError, ScenarioError)
+
+
+def test_morris_gives_each_level_the_same_share_of_its_grid():
+    from govsim.sweep.experiment import experiment_from_dict
+
+    levels = ["small_world", "scale_free", "random"]
+    experiment = experiment_from_dict({
+        "name": "m", "design": "morris", "samples": 20, "morris_levels": 6,
+        "parameters": {"participation.network": {"levels": levels},
+                       "law.enforcement_probability": {"range": [0.2, 0.8]}}})
+    design = build_design(prepare(experiment))
+    grid = np.rint(design.unit[:, 0] * 5).astype(int)  # Morris's grid values 0..5
+    taken = dict(zip(grid, design.points["participation.network"], strict=True))
+    assert taken == {0: levels[0], 1: levels[0], 2: levels[1], 3: levels[1],
+                     4: levels[2], 5: levels[2]}

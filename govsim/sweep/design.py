@@ -116,8 +116,10 @@ def grid_values(prepared: Prepared, name: str) -> list[Any]:
 def from_unit(u: np.ndarray, spec: Parameter, kind: str) -> list[Any]:
     """Map unit-cube coordinates to values of one parameter.
 
-    Levels are equally likely (``floor(u * k)``); an integer range gives each whole number
-    the same chance; a float range is uniform, or log-uniform with ``scale = "log"``.
+    Levels are equally likely (``floor(u * k)``; on Morris's grid of p values, p / k values
+    each, which is why an experiment's ``morris_levels`` must be a multiple of k); an integer
+    range gives each whole number the same chance; a float range is uniform, or log-uniform
+    with ``scale = "log"``.
     """
     u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
     if spec.levels is not None:

@@ -47,6 +47,7 @@ DEFAULT_OUTCOMES = ("compliance_rate", "unsafe_share", "illness_cases", "detecti
                     "false_pass_rate", "public_trust", "budget_spent")
 
 MAX_RUNS = 10_000_000  # beyond this a sweep is a typo, not a plan
+MAX_MORRIS_LEVELS = 100
 
 
 class ExperimentError(ScenarioError):
@@ -134,7 +135,7 @@ class Experiment(StudyFile):
         False, description="the same seeds at every design point (replicate r always uses "
                            "the r-th seed), so differences between points are not seed noise")
     second_order: bool = Field(False, description="sobol only: also sample second-order indices")
-    morris_levels: int = Field(4, ge=2, le=100,
+    morris_levels: int = Field(4, ge=2, le=MAX_MORRIS_LEVELS,
                                description="morris only: grid levels of the trajectories")
     fixed: dict[str, Scalar] = Field(
         default_factory=dict, description="parameters set the same in every run")
@@ -176,6 +177,8 @@ class Experiment(StudyFile):
             raise ValueError("second_order applies to design = 'sobol' only")
         if "morris_levels" in given and d != "morris":
             raise ValueError("morris_levels applies to design = 'morris' only")
+        if d == "morris":
+            self._levels_fit_the_morris_grid()
         both = sorted(set(self.fixed) & set(self.parameters))
         if both:
             raise ValueError(f"{', '.join(both)}: both fixed and varied; keep one")
@@ -186,6 +189,21 @@ class Experiment(StudyFile):
         if self.n_runs > MAX_RUNS:
             raise ValueError(f"the design has {self.n_runs:,} runs; at most {MAX_RUNS:,}")
         return self
+
+    def _levels_fit_the_morris_grid(self) -> None:
+        """Refuse levels that Morris's grid of ``morris_levels`` values cannot give equal
+        chances: each of k levels takes morris_levels / k grid values, so k must divide it."""
+        counts = {name: len(p.levels) for name, p in self.parameters.items()
+                  if p.levels is not None}
+        for name, k in counts.items():
+            if self.morris_levels % k:
+                step = math.lcm(2, *counts.values())  # SALib wants an even number of levels
+                fits = step * math.ceil(self.morris_levels / step)
+                hint = (f"set morris_levels to a multiple of {k} (e.g. {fits})"
+                        if fits <= MAX_MORRIS_LEVELS else "list fewer levels")
+                raise ValueError(f'parameters."{name}".levels: {k} levels cannot have equal '
+                                 f"chances on Morris's grid of morris_levels = "
+                                 f"{self.morris_levels} values; {hint}")
 
     @property
     def n_points(self) -> int:
