@@ -27,7 +27,7 @@ from govsim.sweep import analyze, load_experiment, read_results, reproduce, run_
 from govsim.sweep.design import build_design, run_seed
 from govsim.sweep.executors import DaskExecutor, SerialExecutor
 from govsim.sweep.experiment import ExperimentError, prepare
-from govsim.sweep.storage import model_sources, part_files
+from govsim.sweep.storage import fingerprints, model_sources, part_files
 from govsim.sweep.toys import FAULT_BUDGET, ISHIGAMI_S1, ISHIGAMI_ST
 
 TINY = """
@@ -444,3 +444,30 @@ def test_the_model_fingerprint_covers_every_module_of_govsims_model():
     assert {"model.py", "draws.py", "timeline.py", "mesa_patches.py", "windows.py",
             "scenario.py", "phases/learning.py", "sweep/models.py"} <= hashed
     assert not {"app.py", "cli.py", "viz.py"} & hashed  # the browser app and the CLI
+
+
+ISHIGAMI_GRID = """
+model = "govsim.sweep.toys:ishigami"
+design = "grid"
+[parameters]
+"""
+
+
+def test_reordered_parameters_are_refused_for_what_they_are(tmp_path):
+    x1, x2 = "x1 = { levels = [0.0, 1.0] }\n", "x2 = { levels = [0.0, 2.0] }\n"
+    exp = write(tmp_path, ISHIGAMI_GRID + x1 + x2)
+    out = tmp_path / "out"
+    run_sweep(load_experiment(exp), out, executor=SerialExecutor())
+    exp.write_text(ISHIGAMI_GRID + x2 + x1, encoding="utf-8")
+    with pytest.raises(ExperimentError, match=r"order of its \[parameters\] \(was x1, x2; "
+                                              r"now x2, x1\)") as caught:
+        run_sweep(load_experiment(exp), out, executor=SerialExecutor())
+    assert "SciPy" not in str(caught.value)
+
+
+def test_a_whole_number_written_for_a_float_level_is_the_same_setting(tmp_path):
+    def prints(level: str) -> dict:
+        prepared = prepare(load_experiment(write(tmp_path, GRID.replace("800000.0", level))))
+        return fingerprints(prepared, build_design(prepared))
+
+    assert prints("800_000") == prints("800000.0")

@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 
 from govsim.folders import MARKER, write_marker
 from govsim.output import atomic_path, write_text
+from govsim.studyfile import as_field_type
 from govsim.sweep.design import Design
 from govsim.sweep.experiment import ExperimentError, Prepared, SweepError
 from govsim.sweep.worker import ChunkTask
@@ -173,7 +174,7 @@ class SweepStore:
         what = {"experiment": "its settings", "scenario": "its base scenario",
                 "model": "the model's code (govsim's model modules or the model function's "
                          "module)",
-                "design": "the design drawn from it (another SciPy or SALib version?)"}
+                "design": _design_change(manifest, prepared)}
         changed = [text for key, text in what.items() if old.get(key) != prints[key]]
         if len(changed) > 1:  # new settings or scenario explain a new design
             changed = changed[:-1] if changed[-1] == what["design"] else changed
@@ -239,6 +240,16 @@ class SweepStore:
         write_text(self.root / MANIFEST, json.dumps(manifest, indent=2))
 
 
+def _design_change(manifest: dict, prepared: Prepared) -> str:
+    """Why the design differs when the settings do not: the [parameters] were reordered (a
+    design's columns and points follow their order), or else the libraries that draw it."""
+    before, now = manifest.get("parameters"), list(prepared.names)
+    if isinstance(before, list) and before != now and sorted(before) == sorted(now):
+        return (f"the order of its [parameters] (was {', '.join(before)}; now "
+                f"{', '.join(now)}), which orders the design; restore the old order")
+    return "the design drawn from it (another SciPy or SALib version?)"
+
+
 # --- fingerprints and versions ----------------------------------------------------------
 
 
@@ -253,12 +264,23 @@ def fingerprints(prepared: Prepared, design: Design) -> dict[str, str]:
     """Hashes of what determines the runs: the experiment's settings (not its name,
     description or outcomes), the base scenario, the design table and the model's code."""
     settings = prepared.experiment.model_dump(exclude={"name", "description", "outcomes"})
+    if prepared.base is not None:
+        _as_field_types(settings)
     scenario = (prepared.base.model_dump(exclude={"name", "description"})
                 if prepared.base is not None else None)
     return {"experiment": _hash(json.dumps(settings, sort_keys=True, default=str)),
             "scenario": _hash(json.dumps(scenario, sort_keys=True, default=str)),
             "design": _hash(design.table().to_csv(index=False)),
             "model": model_code_fingerprint(prepared.model.function)}
+
+
+def _as_field_types(settings: dict) -> None:
+    """Fixed values and levels in their fields' types, so that ``200_000`` and ``200_000.0``
+    for a float field are one setting, as they are one value in every run."""
+    settings["fixed"] = {n: as_field_type(n, v) for n, v in settings["fixed"].items()}
+    for name, spec in settings["parameters"].items():
+        if spec.get("levels") is not None:
+            spec["levels"] = [as_field_type(name, v) for v in spec["levels"]]
 
 
 def model_code_fingerprint(function: Callable | None = None) -> str:
