@@ -471,3 +471,30 @@ def test_a_whole_number_written_for_a_float_level_is_the_same_setting(tmp_path):
         return fingerprints(prepared, build_design(prepared))
 
     assert prints("800_000") == prints("800000.0")
+
+
+UNDECLARED = '''
+from govsim.sweep.models import free_parameters
+
+
+@free_parameters("x")  # no outputs declared: the columns come from the results
+def f(params, seed, base, series):
+    if params["x"] < 2:
+        raise ValueError("fails below 2")
+    return {"y": 2.0 * params["x"]}
+'''
+
+
+def test_read_results_keeps_the_figures_when_the_first_part_holds_only_failed_runs(
+        tmp_path, monkeypatch):
+    (tmp_path / "own_undeclared.py").write_text(UNDECLARED, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    exp = write(tmp_path, 'model = "own_undeclared:f"\ndesign = "grid"\n[parameters]\n'
+                          "x = { levels = [0.0, 1.0, 2.0, 3.0] }\n")
+    out = tmp_path / "out"
+    run_sweep(load_experiment(exp), out, executor=SerialExecutor(), chunk_size=2)
+    assert "y" not in pd.read_parquet(part_files(out)[0]).columns  # failed runs only
+    runs = read_results(out)
+    assert list(runs["status"]) == ["failed", "failed", "ok", "ok"]
+    assert runs["y"].isna().tolist() == [True, True, False, False]
+    assert runs["y"].iloc[2:].tolist() == [4.0, 6.0]
