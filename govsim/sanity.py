@@ -40,6 +40,9 @@ def warnings_for(s: Scenario) -> list[str]:
     if b.annual_yuan == 0:
         out.append("budget.annual_yuan = 0: there is no money for purchased testing, so no "
                    "batch is tested")
+    elif b.backcheck_share >= 1:
+        out.append(f"budget.backcheck_share = {b.backcheck_share:g}: the whole budget is kept "
+                   "for back-checks, none is left to buy testing, so no batch is tested")
     return out
 
 

@@ -518,6 +518,14 @@ def test_a_zero_markup_is_warned_before_the_run_and_the_summary_says_no_testing(
         "note"]
 
 
+def test_a_budget_kept_whole_for_back_checks_is_warned_and_tests_nothing(tmp_path, capsys):
+    scenario = tiny_file(tmp_path, **{"budget.backcheck_share": 1.0, "run.months": 4})
+    code, out, err = govsim(capsys, "run", scenario, "--out", tmp_path / "r")
+    assert code == 0
+    assert "warning: budget.backcheck_share = 1" in err
+    assert "No batch was tested in this run" in out  # the warning told the truth
+
+
 def test_a_run_with_testing_has_no_such_note(tmp_path, capsys):
     code, out, err = govsim(capsys, "run", tiny_file(tmp_path, **{"run.months": 4}),
                             "--out", tmp_path / "r")
@@ -533,6 +541,8 @@ def test_degenerate_markets_are_named_before_a_run():
     assert "min_sensitivity" in sanity.warnings_for(
         s.with_overrides({"performance.min_sensitivity": 0.99}))[0]
     assert "budget" in sanity.warnings_for(s.with_overrides({"budget.annual_yuan": 0.0}))[0]
+    assert "back-checks" in sanity.warnings_for(
+        s.with_overrides({"budget.backcheck_share": 1.0}))[0]
     with pytest.raises(ScenarioError, match="cost_per_test_yuan = 0.0 is not allowed"):
         s.with_overrides({"market.cost_per_test_yuan": 0.0})
 
