@@ -208,7 +208,13 @@ def _scenario_with(scenario: Scenario | str | Path | None, params: dict[str, Any
         scenario = Scenario.load(resolve(scenario))
     if not params:
         return scenario
-    dotted = {name.replace("__", "."): value for name, value in params.items()}
+    dotted: dict[str, Any] = {}
+    for name, value in params.items():
+        field = name.replace("__", ".")
+        if field in dotted:
+            raise ScenarioError(f"GovernanceModel: {field} is given twice (as {field} and as "
+                                f"{field.replace('.', '__')}); give it once")
+        dotted[field] = value
     return scenario.with_overrides(dotted, source="GovernanceModel")
 
 

@@ -91,6 +91,8 @@ def test_model_takes_keyword_parameters_by_alias_or_dotted_name():
 def test_model_keyword_parameters_are_validated_like_overrides():
     with pytest.raises(govsim.ScenarioError, match="budget.annual_yen is not a known field"):
         GovernanceModel(budget__annual_yen=8e5)
+    with pytest.raises(govsim.ScenarioError, match="budget.annual_yuan is given twice"):
+        GovernanceModel(budget__annual_yuan=8e5, **{"budget.annual_yuan": 2e5})
 
 
 def test_running_turns_false_at_the_horizon():
