@@ -100,7 +100,7 @@ def _add_replace(p) -> None:
 
 
 def cmd_run(args) -> int:
-    # imported here so that `govsim --help` and bad input answer without loading the model
+    # imported here: only this command needs them (the model itself loads with govsim)
     from govsim import folders, sanity, sizing
     from govsim.naming import content_id, output_folder
     from govsim.output import run_with_progress, summary_table, write_run
