@@ -126,6 +126,18 @@ def _synthetic(per_cure: dict[str, dict[str, float]], replicates: int = 8) -> cm
     return cmp.Comparison(p, pd.DataFrame(), per_run, cmp.statistics(per_run, p))
 
 
+def test_a_shares_interval_stays_between_0_and_100_percent_and_a_counts_above_0():
+    c = _synthetic({"cure": {}}, replicates=3)
+    skewed = c.per_run.copy()
+    skewed.loc[skewed.scenario == "cure", "detection_rate"] = [0.02, 0.98, 0.64]
+    skewed.loc[skewed.scenario == "cure", "illness_cases"] = [1.0, 900.0, 10.0]
+    stats = cmp.statistics(skewed, c.plan).set_index(["scenario", "outcome"])
+    share, count = stats.loc[("cure", "detection_rate")], stats.loc[("cure", "illness_cases")]
+    assert (share["low"], share["high"]) == (0.0, 1.0)  # the t-interval reaches -0.6 to 1.7
+    assert count["low"] == 0.0 and count["high"] > count["mean"]
+    assert share["diff_low"] < 0 < share["diff_high"]  # differences are not cut
+
+
 def test_significant_effects_are_flagged_with_their_direction():
     c = _synthetic({"good": {"compliance_rate": 0.2, "illness_cases": -300},
                     "bad": {"compliance_rate": -0.1}, "same": {}})

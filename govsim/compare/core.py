@@ -507,6 +507,11 @@ def monthly_interval(runs: pd.DataFrame, column: str,
 
 def _row(name: str, o: Outcome, values: pd.Series, base: pd.Series, is_base: bool) -> dict:
     mean, low, high, n = mean_interval(values)
+    # a t-interval over a few skewed replicates can reach past what the figure can be
+    # (a share of -26% or 136%): cut at its bounds; differences are not bounded so
+    low = max(low, 0.0) if not math.isnan(low) else low
+    if o.kind in ("share", "index") and not math.isnan(high):
+        high = min(high, 1.0)
     if is_base:
         diff = low_d = high_d = math.nan
     else:
