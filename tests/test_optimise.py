@@ -415,6 +415,11 @@ def test_tiny_real_problem_writes_answer_front_and_scenarios(tmp_path, capsys):
     assert points
     scenario = Scenario.load(points[0])
     assert scenario.consumers.count == 2000 and scenario.run.months == 24
+    # the status quo to compare it with has the same fixed settings: only the levers differ
+    status_quo = Scenario.load(out / "front" / "status_quo.toml")
+    differ = {k.partition(".")[0] for k in scenario.diff(status_quo)}
+    assert differ <= {"budget", "participation"}  # the sections of REAL's levers
+    assert f"--baseline {out / 'front' / 'status_quo.toml'}" in report
     study = open_study(load_problem(path), out)
     assert len(study.trials) == 4
 

@@ -355,9 +355,11 @@ def _settings_section(result: Result) -> list[Block]:
         rows.append([m.title, *([with_interval(sq[1].interval(m.key))] if sq else
                                 ["n/a"] if has_base else []),
                      *[with_interval(c.interval[m.key]) for c in kept]])
+    front = result.out / "front"
     note = ("Lever settings, then the measures (mean of the fresh runs with its 95% "
-            "interval). Each point is saved as a scenario in front/, ready for "
-            f"`govsim compare {p.scenario} {result.out / 'front' / 'point_1.toml'}`."
+            "interval). Each point is saved as a scenario in front/, beside the status quo "
+            "with the same fixed settings and run length, ready for "
+            f"`govsim compare {front / 'point_1.toml'} --baseline {front / STATUS_QUO_FILE}`."
             if has_base else "Lever settings, then the measures (fresh runs, 95% interval).")
     return [("h2", "The front against the status quo"), ("p", note),
             ("table", header, rows)]
@@ -437,13 +439,26 @@ def trials_csv(result: Result) -> str:
     return buf.getvalue()
 
 
+#: The status quo as the points were judged against it (the problem's fixed settings and
+#: run length), so that a comparison of a point changes only its levers.
+STATUS_QUO_FILE = "status_quo.toml"
+
+
 def front_scenarios(result: Result) -> dict[str, str]:
-    """One scenario file per kept point: the base scenario with its lever values."""
+    """One scenario file per kept point (the base scenario with its lever values), and the
+    status quo with the same fixed settings to compare them with."""
     base = result.prepared.base
-    if base is None:
+    if base is None or not result.kept:
         return {}
     p = result.problem
-    files = {}
+    compare = f"#   govsim compare {{}} --baseline {STATUS_QUO_FILE}\n"
+    files = {STATUS_QUO_FILE: (
+        f"# Written by govsim optimise ({p.name}): the status quo ({p.scenario}) with the "
+        "problem's fixed settings and run length,\n# the baseline to compare the front's "
+        "points with:\n" + compare.format("point_1.toml")
+        + base.with_overrides({"name": "status_quo", "description": f"{p.scenario} with the "
+                               f"fixed settings of govsim optimise {p.name}"},
+                              source="status quo").to_toml())}
     for k, c in enumerate(result.kept, start=1):
         settings = ", ".join(f"{n} = {value(v)}" for n, v in c.params.items())
         scenario = base.with_overrides(
@@ -451,7 +466,7 @@ def front_scenarios(result: Result) -> dict[str, str]:
              "description": f"govsim optimise {p.name}: front point {k} (trial {c.trial}): "
                             f"{settings}"}, source=f"front point {k}")
         header = (f"# Written by govsim optimise ({p.name}, trial {c.trial}). Compare it:\n"
-                  f"#   govsim compare {p.scenario} point_{k}.toml\n")
+                  + compare.format(f"point_{k}.toml"))
         files[f"point_{k}.toml"] = header + scenario.to_toml()
     return files
 
