@@ -46,6 +46,25 @@ def warnings_for(s: Scenario) -> list[str]:
     return out
 
 
+#: Fields that size a run rather than set a policy: compared scenarios should share them.
+SIZE_FIELDS = ("run.months", "consumers.count", "consumers.population", "businesses.count")
+
+
+def unlike_sizes(scenarios) -> list[str]:
+    """Size fields on which compared scenarios differ, one line each (or []): their
+    differences then mix the policy with the size of the run or of the district."""
+    out = []
+    for field in SIZE_FIELDS:
+        values = {s.name: s.flat()[field] for s in scenarios}
+        if len(set(values.values())) > 1:
+            shown = ", ".join(f"{name} {value:,}" for name, value in values.items())
+            out.append(f"the scenarios differ in {field} ({shown}), so their differences are "
+                       "not the policies' alone"
+                       + (" (--months N runs them all for N months)"
+                          if field == "run.months" else ""))
+    return out
+
+
 def no_testing_note(timeseries: pd.DataFrame) -> str | None:
     """A sentence for a run in which no batch was ever tested, else None."""
     if "batches_tested" in timeseries and float(timeseries["batches_tested"].sum()) == 0:

@@ -526,6 +526,18 @@ def test_a_budget_kept_whole_for_back_checks_is_warned_and_tests_nothing(tmp_pat
     assert "No batch was tested in this run" in out  # the warning told the truth
 
 
+def test_compared_scenarios_of_unlike_size_are_warned_about(tmp_path):
+    base = Scenario.load(resolve("baseline"))
+    short = base.with_overrides({"name": "short", "run.months": 24,
+                                 "consumers.count": 2000})
+    warnings = sanity.unlike_sizes([base, short, base.with_overrides({"name": "same"})])
+    assert len(warnings) == 2
+    assert "run.months (baseline 60, short 24, same 60)" in warnings[0]
+    assert "--months N" in warnings[0] and "consumers.count" in warnings[1]
+    assert sanity.unlike_sizes([base, base.with_overrides({"name": "law",
+                                                           "law.business_fine_yuan": 1e5})]) == []
+
+
 def test_a_run_with_testing_has_no_such_note(tmp_path, capsys):
     code, out, err = govsim(capsys, "run", tiny_file(tmp_path, **{"run.months": 4}),
                             "--out", tmp_path / "r")

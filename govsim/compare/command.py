@@ -50,6 +50,8 @@ def main(args) -> int:
     for scenario in p.scenarios:
         for warning in sanity.warnings_for(scenario):
             print(f"govsim: warning: {scenario.name}: {warning}", file=sys.stderr)
+    for warning in sanity.unlike_sizes(p.scenarios):
+        print(f"govsim: warning: {warning}", file=sys.stderr)
     workers = args.workers if args.workers is not None else default_workers()
     if workers < 1:
         raise ScenarioError(f"--workers {workers}: at least 1 is needed")
