@@ -245,11 +245,24 @@ def parse_at(text: str) -> tuple[int, str, Any]:
     from govsim.scenario import ScenarioError
 
     month, sep, rest = text.partition(":")
-    if not sep or not month.strip().isdigit():
-        raise ScenarioError(f"--at {text}: expected MONTH:FIELD=VALUE, e.g. "
-                            "--at 25:law.enforcement_probability=0.9")
+    number = _whole_number(month)
+    if not sep or number is None:
+        raise ScenarioError(f"--at {text}: expected MONTH:FIELD=VALUE with MONTH a whole "
+                            "number, e.g. --at 25:law.enforcement_probability=0.9")
     key, value = parse_override(rest)
-    return int(month), key, value
+    return number, key, value
+
+
+def _whole_number(text: str) -> int | None:
+    """``text`` as a whole number, or None. Only ASCII digits count: str.isdigit() also
+    accepts '²' or '①', which int() refuses."""
+    text = text.strip()
+    if not re.fullmatch(r"[0-9]+", text):
+        return None
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts (over 4300)
+        return None
 
 
 def add_changes(scenario: Scenario, ats: list[str], note: str = "--at") -> Scenario:

@@ -111,6 +111,9 @@ def test_sweeps_vary_named_changes_by_dotted_names(tiny):
     ("5:law.enforcment_probability=0.9", "law.enforcment_probability is not a known field"),
     ("5:law.business_fine_yuan=lots", "law.business_fine_yuan = 'lots' is not allowed"),
     ("x:law.business_fine_yuan=1", "expected MONTH:FIELD=VALUE"),
+    # a Unicode digit passes str.isdigit() but not int()
+    ("\u00b2:law.enforcement_probability=0.9", "expected MONTH:FIELD=VALUE"),
+    ("9" * 5000 + ":law.enforcement_probability=0.9", "expected MONTH:FIELD=VALUE"),
 ])
 def test_bad_timeline_changes_from_the_command_line_exit_2(tmp_path, at, expected):
     done = cli("run", "baseline", "--months", "24", "--set", "consumers.count=500",
