@@ -245,8 +245,11 @@ def parse_at(text: str) -> tuple[int, str, Any]:
     from govsim.scenario import ScenarioError
 
     month, sep, rest = text.partition(":")
+    field, equals, _ = rest.partition("=")
     number = _whole_number(month)
-    if not sep or number is None:
+    # the whole form is checked here, so that parse_override (whose message is about
+    # --set) never refuses it
+    if not sep or number is None or not equals or not field.strip():
         raise ScenarioError(f"--at {text}: expected MONTH:FIELD=VALUE with MONTH a whole "
                             "number, e.g. --at 25:law.enforcement_probability=0.9")
     key, value = parse_override(rest)

@@ -114,6 +114,10 @@ def test_sweeps_vary_named_changes_by_dotted_names(tiny):
     # a Unicode digit passes str.isdigit() but not int()
     ("\u00b2:law.enforcement_probability=0.9", "expected MONTH:FIELD=VALUE"),
     ("9" * 5000 + ":law.enforcement_probability=0.9", "expected MONTH:FIELD=VALUE"),
+    # the message names --at and its form, not --set
+    ("3:law.enforcement_probability", "--at 3:law.enforcement_probability: expected "
+                                      "MONTH:FIELD=VALUE"),
+    ("3:=0.9", "--at 3:=0.9: expected MONTH:FIELD=VALUE"),
 ])
 def test_bad_timeline_changes_from_the_command_line_exit_2(tmp_path, at, expected):
     done = cli("run", "baseline", "--months", "24", "--set", "consumers.count=500",
@@ -121,6 +125,7 @@ def test_bad_timeline_changes_from_the_command_line_exit_2(tmp_path, at, expecte
     assert done.returncode == 2
     assert expected in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+    assert "--set" not in done.stderr
 
 
 @pytest.mark.parametrize("table, expected", [
