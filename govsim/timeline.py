@@ -9,8 +9,10 @@ A scenario's ``timeline`` is a list of changes, each applied at the start of its
     length = 24                    # optional: undone at the start of month 37
     note = "two-year crackdown"
 
-A change with a ``length`` is undone after that many months: its fields go back to the
-values they had just before it. :func:`expand` turns the timeline into the plain list of
+A change with a ``length`` is undone after that many months: each field it set goes back
+to the value of the latest change still in force that sets it (the scenario's own value when
+none does), so a field that a later change has set since keeps that later value, and a
+change without a ``length`` stays. :func:`expand` turns the timeline into the plain list of
 :class:`Step` that the model applies, ends included, in month order.
 
 Some fields cannot change within a run, because they size or draw the population at the
@@ -20,7 +22,7 @@ start (:data:`FIXED`); a change to them is refused with the reason.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -83,8 +85,9 @@ class Change(BaseModel):
         None, description="identifier (lower case, digits, _) so sweeps can vary it as "
                           "timeline.NAME.month, timeline.NAME.length, timeline.NAME.set.FIELD")
     length: int | None = Field(
-        None, ge=1, le=1200, description="months the change lasts; then its fields go back "
-                                         "to their values before it (none: it stays)")
+        None, ge=1, le=1200, description="months the change lasts; then each field it set goes "
+                                         "back to its earlier value, unless a later change "
+                                         "has set it since (none: it stays)")
 
     @field_validator("set", mode="before")
     @classmethod
@@ -140,24 +143,47 @@ def fixed_reason(dotted: str) -> str | None:
 
 def expand(base: Scenario) -> list[Step]:
     """The timeline as the steps the model applies, in month order: in one month, the ends
-    of earlier changes first, then the changes in file order. The end of a change with a
-    ``length`` restores the values in force just before that change.
+    of earlier changes first, then the changes in file order.
+
+    Each field takes the value of the latest change in force that sets it (the scenario's
+    own value when none does). So the end of a change with a ``length`` gives back only the
+    fields it still holds: a field that a later change has set since keeps that later
+    value. An end that gives nothing back (every field taken over) is not a step.
     """
-    steps: list[Step] = []
-    order = sorted(range(len(base.timeline)), key=lambda i: (base.timeline[i].month, i))
-    for i in order:
-        change = base.timeline[i]
-        steps.append(Step(change.month, dict(change.set), change.label, i))
-        if change.length is None:
+    events = []
+    for i, change in enumerate(base.timeline):
+        events.append(Step(change.month, dict(change.set), change.label, i))
+        if change.length is not None:
+            events.append(Step(change.month + change.length, {}, f"end of {change.label}",
+                               i, ends=True))
+    events.sort(key=_order)
+    own = base.flat()
+    holders: dict[str, list[tuple[int, Any]]] = {}  # field: (change, value), latest last
+    steps = []
+    for event in events:
+        if not event.ends:
+            for dotted, value in event.values.items():
+                holders.setdefault(dotted, []).append((event.index, value))
+            steps.append(event)
             continue
-        before = base.flat()
-        for step in sorted(steps[:-1], key=_order):
-            if _order(step) < (change.month, 1, i):
-                before.update(step.values)
-        steps.append(Step(change.month + change.length,
-                          {k: before[k] for k in change.set},
-                          f"end of {change.label}", i, ends=True))
-    return sorted(steps, key=_order)
+        values = _give_back(base.timeline[event.index], event.index, holders, own)
+        if values:
+            steps.append(replace(event, values=values))
+    return steps
+
+
+def _give_back(change: Change, index: int, holders: dict[str, list[tuple[int, Any]]],
+               own: dict[str, Any]) -> dict[str, Any]:
+    """End change ``index``: take it out of ``holders`` and return the fields it held, each
+    with the value of the latest change still holding it (else the scenario's own)."""
+    values = {}
+    for dotted in change.set:
+        stack = holders[dotted]
+        held = stack[-1][0] == index
+        stack[:] = [entry for entry in stack if entry[0] != index]
+        if held:
+            values[dotted] = stack[-1][1] if stack else own[dotted]
+    return values
 
 
 def _order(step: Step) -> tuple[int, int, int]:

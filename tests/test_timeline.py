@@ -57,6 +57,62 @@ def test_a_change_with_a_length_is_undone_after_it(tiny):
     assert any("(end of crackdown)" in t for m, t in model.events if m == 11)
 
 
+def _enforcement_by_month(scenario, months: int = 9) -> list[float]:
+    return [scenario.at(m).law.enforcement_probability for m in range(1, months + 1)]
+
+
+def _changes(*changes: tuple[int, int | None, float], **also) -> dict:
+    """Timeline entries ``(month, length, enforcement)``, with ``also`` set by the first."""
+    entries = []
+    for i, (month, length, value) in enumerate(changes):
+        entry = {"month": month, "note": f"change {i}",
+                 "set": {"law.enforcement_probability": value, **(also if i == 0 else {})}}
+        entries.append(entry | ({"length": length} if length else {}))
+    return {"timeline": entries}
+
+
+def test_the_end_of_a_change_does_not_undo_a_later_lasting_change(tiny):
+    scenario = tiny.with_overrides(_changes((3, 4, 0.9), (5, None, 0.7)))
+    assert _enforcement_by_month(scenario) == [0.5, 0.5, 0.9, 0.9, 0.7, 0.7, 0.7, 0.7, 0.7]
+    assert [(s.month, s.ends) for s in scenario.steps()] == [(3, False), (5, False)]
+    model = GovernanceModel(scenario, seed=1)
+    seen = []
+    for _ in range(9):
+        model.step()
+        seen.append(model.params.law.enforcement_probability)
+    assert seen == _enforcement_by_month(scenario)
+    from govsim.windows import endings
+
+    assert endings(scenario) == []  # the first change never ends: the second took over
+
+
+def test_the_end_of_a_change_gives_back_only_the_fields_no_later_change_set(tiny):
+    scenario = tiny.with_overrides(_changes((3, 4, 0.9), (5, None, 0.7),
+                                            **{"law.business_fine_yuan": 90_000.0}))
+    assert _enforcement_by_month(scenario)[6:] == [0.7, 0.7, 0.7]
+    assert [scenario.at(m).law.business_fine_yuan for m in (6, 7)] == [90_000.0, 50_000.0]
+    end = scenario.steps()[-1]
+    assert (end.month, end.ends, end.values) == (7, True, {"law.business_fine_yuan": 50_000.0})
+    from govsim.windows import endings
+
+    assert endings(scenario) == [("change 0", 3, 7)]
+
+
+@pytest.mark.parametrize("changes, expected", [
+    # a shorter change inside a longer one: back to the longer one's value, then the base
+    (((3, 6, 0.9), (4, 2, 0.7)), [0.5, 0.5, 0.9, 0.7, 0.7, 0.9, 0.9, 0.9, 0.5]),
+    # an earlier change ends while a later one holds the field: the later one's end goes
+    # back to the scenario's own value, not to the earlier change's, which has ended
+    (((1, 5, 0.8), (3, 4, 0.9)), [0.8, 0.8, 0.9, 0.9, 0.9, 0.9, 0.5, 0.5, 0.5]),
+    # a lasting change before a temporary one is what its end goes back to
+    (((2, None, 0.8), (3, 2, 0.9)), [0.5, 0.8, 0.9, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8]),
+    # no overlap: each end goes back to the value just before its change
+    (((2, 2, 0.8), (5, 2, 0.9)), [0.5, 0.8, 0.8, 0.5, 0.9, 0.9, 0.5, 0.5, 0.5]),
+])
+def test_each_field_has_the_value_of_the_latest_change_in_force(tiny, changes, expected):
+    assert _enforcement_by_month(tiny.with_overrides(_changes(*changes))) == expected
+
+
 def test_a_budget_change_gives_the_numbers_of_the_old_budget_shock(tiny):
     # The old mechanism, reproduced here: at the end of month m-1 the budget was multiplied
     # and running contracts rescaled. The timeline change applies at the start of month m.
