@@ -25,11 +25,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from govsim.intervals import mean_interval
+from govsim.timeline import Step
 
 if TYPE_CHECKING:
     from govsim.scenario import Scenario
@@ -142,26 +143,71 @@ def window_table(runs: pd.DataFrame, scenario: Scenario,
 
 def endings(scenario: Scenario) -> list[tuple[str, int, int]]:
     """Changes that end within the run, as ``(label, start month, end month)``: a change
-    with a ``length``, or a change whose fields a later change sets back to their values
-    before it."""
+    whose ``length`` runs out while it still holds a field (see
+    :func:`govsim.timeline.expand`), or a change whose fields a later change sets back to
+    their values before it. In the order of the changes' steps; a change ending twice in
+    the same month is listed once.
+
+    One pass over the steps (no scenario is rebuilt per step), so a long timeline costs
+    little more than a short one.
+    """
     months = scenario.run.months
     steps = scenario.steps()
-    out = []
-    for step in steps:
-        if step.ends:
+    found = []  # (position of the step that names the change, change, ending)
+    for position, step in enumerate(steps):
+        if step.ends and step.month <= months:
             change = scenario.timeline[step.index]
-            if step.month <= months:
-                out.append((change.label, change.month, step.month))
+            found.append((position, step.index, (change.label, change.month, step.month)))
+    found += _reversals(scenario, steps)
+    unique = dict.fromkeys((index, ending) for _, index, ending in sorted(found))
+    return [ending for _, ending in unique]
+
+
+def _reversals(scenario: Scenario, steps: list[Step]) -> list[tuple[int, int, tuple]]:
+    """Changes whose fields a step of a later month sets back to the values in force before
+    them, as ``(position, change, (label, start, end))`` for :func:`endings`.
+
+    Walks the steps once, keeping the values in force. A change waits for its reversal
+    under its first field and the value that field had before it, so each step looks only
+    at the changes it could reverse.
+    """
+    months = scenario.run.months
+    current = scenario.flat()
+    waiting: dict[tuple[str, Any], list[_Waiting]] = {}
+    this_month: list[_Waiting] = []  # they wait from the next month on
+    month, before, out = None, current, []
+    for position, step in enumerate(steps):
+        if step.month != month:
+            for entry in this_month:
+                first = next(iter(entry.step.values))
+                waiting.setdefault((first, entry.before[first]), []).append(entry)
+            month, before, this_month = step.month, dict(current), []
+        current.update(step.values)
+        if step.ends:
             continue
-        later = [s for s in steps if s.month > step.month and not s.ends
-                 and set(step.values) <= set(s.values)]
-        before = scenario.at(step.month - 1).flat() if step.month > 1 else scenario.flat()
-        for s in later:
-            if all(s.values[k] == before[k] for k in step.values):
-                if s.month <= months:
-                    out.append((step.label, step.month, s.month))
-                break
+        for key in step.values.items():
+            for entry in list(waiting.get(key, ())):
+                if all(step.values.get(k, _MISSING) == v for k, v in entry.before.items()):
+                    waiting[key].remove(entry)
+                    if step.month <= months:
+                        change = entry.step
+                        out.append((entry.position, change.index,
+                                    (change.label, change.month, step.month)))
+        this_month.append(_Waiting(position, step, {k: before[k] for k in step.values}))
     return out
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    """A change waiting to be reversed: its place among the steps, and the values in force
+    before it."""
+
+    position: int
+    step: Step
+    before: dict[str, Any]
+
+
+_MISSING = object()  # a field the later step does not set
 
 
 def persistence(runs: pd.DataFrame, scenario: Scenario,

@@ -398,3 +398,45 @@ def test_the_timeline_sweep_model_reports_persistence(tiny):
     out = timeline_model({"timeline.crackdown.length": 8}, 3, base, False)
     assert set(SWEEP_OUTPUTS) <= set(out) and out["returned"] in (0.0, 1.0)
     assert out["compliance_during"] > out["compliance_before"]
+
+
+def _alternating(tiny, n: int) -> govsim.Scenario:
+    """``n`` one-month changes, one a month, alternating enforcement between two values."""
+    return tiny.with_overrides({"run.months": n + 1, "timeline": [
+        {"month": m, "length": 1, "set": {"law.enforcement_probability": 0.9 - m % 2 / 10}}
+        for m in range(1, n + 1)]})
+
+
+def _count_work(monkeypatch, scenario: govsim.Scenario) -> dict[str, int]:
+    """How often the timeline's report (summary.json's windows and persistence, the phase
+    text) builds or validates a scenario, or expands the timeline."""
+    from govsim import timeline, windows
+
+    counts = {"validate": 0, "expand": 0}
+
+    def counted(name, real):
+        def wrapper(*args, **kwargs):
+            counts[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(timeline, "validate", counted("validate", timeline.validate))
+    monkeypatch.setattr(timeline, "expand", counted("expand", timeline.expand))
+    months = scenario.run.months
+    runs = pd.DataFrame({"step": range(1, months + 1),
+                         **{c: np.linspace(0.7, 0.8, months) for c, _, _ in PHASE_OUTCOMES}})
+    windows.summary(runs, scenario)
+    windows.phase_text(runs, scenario)
+    monkeypatch.undo()
+    return counts
+
+
+def test_a_long_timeline_is_reported_without_rebuilding_the_scenario_per_change(
+        tiny, monkeypatch):
+    # counts, not seconds: the report of a timeline re-validated the whole scenario for
+    # every step (Scenario.at), so 999 changes took minutes after a run of seconds
+    few, many = _alternating(tiny, 20), _alternating(tiny, 300)
+    assert len(many.steps()) == 600
+    counts = _count_work(monkeypatch, many)
+    assert counts["validate"] == 0
+    assert counts == _count_work(monkeypatch, few)  # as many expansions for 300 as for 20
