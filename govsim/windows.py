@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from govsim.intervals import mean_interval
@@ -129,16 +130,34 @@ def window_table(runs: pd.DataFrame, scenario: Scenario,
     """
     rows = []
     runs = runs.reset_index(drop=True)
-    replicate = runs["replicate"] if "replicate" in runs else pd.Series(0, index=runs.index)
-    for w in windows(scenario):
-        inside = (runs["step"] >= w.first) & (runs["step"] <= w.last)
+    replicate = (runs["replicate"] if "replicate" in runs
+                 else pd.Series(0, index=runs.index)).to_numpy()
+    wins = windows(scenario)
+    # each window's rows, in their order in runs, found by one sort (a mask over every row
+    # for each window made many changes quadratic)
+    where = _window_of(runs["step"].to_numpy(), wins)
+    order = np.argsort(where, kind="stable")
+    starts = np.searchsorted(where[order], np.arange(len(wins) + 1))
+    for i, w in enumerate(wins):
+        inside = order[starts[i]:starts[i + 1]]
+        per_run = runs.iloc[inside][list(columns)].groupby(replicate[inside]).mean()
         for column in columns:
-            per_run = runs.loc[inside, column].groupby(replicate[inside]).mean()
-            mean, low, high, n = mean_interval(per_run.to_numpy(dtype=float))
+            mean, low, high, n = mean_interval(per_run[column].to_numpy(dtype=float))
             rows.append({"window": w.label, "first": w.first, "last": w.last,
                          "column": column, "mean": mean, "low": low, "high": high, "n": n})
     return pd.DataFrame(rows, columns=["window", "first", "last", "column", "mean", "low",
                                        "high", "n"])
+
+
+def _window_of(months: np.ndarray, wins: list[Window]) -> np.ndarray:
+    """The index of the window holding each month, -1 for a month outside every window."""
+    if not wins:
+        return np.full(len(months), -1)
+    firsts = np.array([w.first for w in wins])
+    lasts = np.array([w.last for w in wins])
+    where = np.searchsorted(firsts, months, side="right") - 1
+    ok = (where >= 0) & (months <= lasts[np.maximum(where, 0)])
+    return np.where(ok, where, -1)
 
 
 def endings(scenario: Scenario) -> list[tuple[str, int, int]]:
@@ -309,13 +328,28 @@ def paired_persistence(differences: pd.DataFrame, scenario: Scenario,
     return out
 
 
+#: More changes than this are marked by unlabelled lines (see :func:`draw_markers`).
+MANY_MARKERS = 60
+
+
 def draw_markers(ax, scenario: Scenario, labels: bool = True, color: str = "0.35") -> None:
     """A dashed vertical line (and its label, at the top) at every change of the timeline.
 
     The line sits half a month before the change's month, between the last month without
-    the change and the first with it.
+    the change and the first with it. Beyond :data:`MANY_MARKERS` changes the lines are one
+    unlabelled collection: thousands of separate lines and labels take minutes to draw
+    and cannot be read anyway (the changes are listed in summary.json and the events).
     """
-    for month, label in markers(scenario):
+    marks = markers(scenario)
+    if len(marks) > MANY_MARKERS:
+        from matplotlib.collections import LineCollection
+
+        lines = LineCollection([[(m - 0.5, 0.0), (m - 0.5, 1.0)] for m, _ in marks],
+                               transform=ax.get_xaxis_transform(), colors=color,
+                               linestyles="--", linewidths=0.9, zorder=1)
+        ax.add_collection(lines, autolim=False)  # axes' height, not data: leave the limits
+        return
+    for month, label in marks:
         ax.axvline(month - 0.5, color=color, linestyle="--", linewidth=0.9, zorder=1)
         if labels:
             ax.annotate(_short(label), xy=(month - 0.5, 1.0), xycoords=("data", "axes fraction"),
@@ -370,10 +404,12 @@ def phase_rows(runs: pd.DataFrame, scenario: Scenario, base_runs: pd.DataFrame |
 
 
 def _window_cells(table: pd.DataFrame, wins: list[Window], column: str, show) -> list[str]:
+    # looked up by key, not by a mask over the table per window (quadratic in the changes)
+    rows = {(r["window"], r["first"]): r
+            for r in table[table.column == column].to_dict("records")}
     cells = []
     for w in wins:
-        r = table[(table.window == w.label) & (table["first"] == w.first)
-                  & (table.column == column)].iloc[0]
+        r = rows[(w.label, w.first)]
         cell = show(r["mean"])
         if not math.isnan(r["low"]):
             cell += f" [{show(r['low'])}, {show(r['high'])}]"

@@ -440,3 +440,36 @@ def test_a_long_timeline_is_reported_without_rebuilding_the_scenario_per_change(
     counts = _count_work(monkeypatch, many)
     assert counts["validate"] == 0
     assert counts == _count_work(monkeypatch, few)  # as many expansions for 300 as for 20
+
+
+def test_window_table_means_each_window_over_its_own_months_in_any_row_order(tiny):
+    from govsim.windows import window_table, windows
+
+    scenario = _alternating(tiny, 8)  # windows of one or two months
+    rng = np.random.default_rng(5)
+    runs = pd.DataFrame({"replicate": np.repeat([0, 1, 2], 9), "step": np.tile(range(1, 10), 3),
+                         "compliance_rate": rng.random(27)}).sample(frac=1, random_state=2)
+    table = window_table(runs, scenario, ["compliance_rate"])
+    assert list(zip(table["first"], table["last"], strict=True)) == \
+        [(w.first, w.last) for w in windows(scenario)]
+    for row in table.itertuples():
+        inside = runs[(runs.step >= row.first) & (runs.step <= row.last)]
+        per_run = inside.groupby("replicate")["compliance_rate"].mean()
+        assert row.mean == pytest.approx(per_run.mean()) and row.n == 3
+
+
+def test_many_changes_are_marked_by_one_set_of_unlabelled_lines(tiny):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from govsim.windows import MANY_MARKERS, draw_markers, markers
+
+    scenario = _alternating(tiny, MANY_MARKERS + 10)
+    fig, ax = plt.subplots()
+    draw_markers(ax, scenario)
+    plt.close(fig)
+    assert not ax.get_lines() and not ax.texts and len(ax.collections) == 1
+    xs = [segment[0][0] for segment in ax.collections[0].get_segments()]
+    assert xs == [month - 0.5 for month, _ in markers(scenario)]
