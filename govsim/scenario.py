@@ -707,7 +707,24 @@ def _explain(exc: ValidationError, source: str, data: dict) -> str:
         elif not loc:  # a whole-scenario consistency rule
             lines.append(f"{source}: {err['msg'].removeprefix('Value error, ')}")
         else:
-            value = err.get("input")
-            lines.append(f"{source}: {shown} = {value!r} is not allowed: "
+            lines.append(f"{source}: {shown} = {shorten(err.get('input'))} is not allowed: "
                          f"{_constraint_text(loc, err)}")
     return "\n".join(lines)
+
+
+#: The longest value an error message repeats in full.
+SHOWN_WIDTH = 80
+
+
+def shorten(value: Any, width: int = SHOWN_WIDTH) -> str:
+    """``repr(value)`` for a message, at most about ``width`` characters: a long list or
+    table by its size, anything else cut with an ellipsis (a whole 1001-entry timeline
+    made a 60,000-character line)."""
+    text = repr(value)
+    if len(text) <= width:
+        return text
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)} items"
+    if isinstance(value, dict):
+        return f"a table of {len(value)} entries"
+    return text[: width - 1] + "…"

@@ -101,9 +101,11 @@ class Change(BaseModel):
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str | None) -> str | None:
+        from govsim.scenario import shorten
+
         if value is not None and not _NAME.match(value):
-            raise ValueError(f"name {value!r} must be lower-case letters, digits and _, "
-                             "starting with a letter (at most 40)")
+            raise ValueError(f"name {shorten(value)} must be lower-case letters, digits and "
+                             "_, starting with a letter (at most 40)")
         return value
 
     @property

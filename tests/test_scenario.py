@@ -94,3 +94,28 @@ def test_bad_file_errors_name_the_file(tmp_path):
     unknown.write_text("[lawz]\nx = 1\n")
     with pytest.raises(ScenarioError, match=r"unknown.toml: lawz is not a known field"):
         govsim.Scenario.load(unknown)
+
+
+def test_a_long_value_is_shortened_in_the_message(tmp_path):
+    entry = '[[timeline]]\nmonth = 2\nset = { "law.enforcement_probability" = 0.9 }\n'
+    many = tmp_path / "many.toml"
+    many.write_text("[run]\nmonths = 12\n" + entry * 1001)
+    with pytest.raises(ScenarioError) as err:
+        govsim.Scenario.load(many)
+    message = str(err.value)
+    assert "timeline = a list of 1001 items is not allowed" in message
+    assert "at most 1000 items" in message and len(message) < 400  # was 60,000
+    word = tmp_path / "word.toml"
+    word.write_text(f'[law]\nenforcement_probability = "{"x" * 5000}"\n')
+    with pytest.raises(ScenarioError) as err:
+        govsim.Scenario.load(word)
+    assert f"law.enforcement_probability = '{'x' * 78}… is not allowed" in str(err.value)
+    assert len(str(err.value)) < 400
+
+
+def test_shorten_keeps_short_values_and_sizes_long_tables():
+    from govsim.scenario import shorten
+
+    assert shorten(0.5) == "0.5" and shorten("random") == "'random'"
+    assert shorten({f"k{i}": i for i in range(100)}) == "a table of 100 entries"
+    assert len(shorten("y" * 1000)) == 80
