@@ -445,13 +445,20 @@ def paired_persistence_lines(runs: pd.DataFrame, base_runs: pd.DataFrame, scenar
 
 
 def persistence_lines(runs: pd.DataFrame, scenario: Scenario) -> list[str]:
-    """Persistence of compliance after each change that ends, one sentence each."""
-    found = persistence(runs, scenario)
-    if not found:
-        return ["Persistence: no change ends within the run, so none is measured."]
-    return [f"Persistence after {p.label} (months {p.start}-{p.end - 1}): compliance "
-            f"{p.text} (pre-change level {p.level:.1%}, band {p.low:.1%} to {p.high:.1%})"
-            for p in found]
+    """Persistence of compliance after each change that ends, one sentence each (a change
+    from month 1, which has no pre-change band, says so)."""
+    found = {(p.label, p.start, p.end): p for p in persistence(runs, scenario)}
+    lines = []
+    for label, start, end in endings(scenario):
+        p = found.get((label, start, end))
+        head = f"Persistence after {label} (months {start}-{end - 1}): "
+        if p is None:
+            lines.append(head + f"not measured: the change starts in month {start}, so there "
+                                "are no months before it to measure against")
+        else:
+            lines.append(head + f"compliance {p.text} (pre-change level {p.level:.1%}, band "
+                                f"{p.low:.1%} to {p.high:.1%})")
+    return lines or ["Persistence: no change ends within the run, so none is measured."]
 
 
 def phase_text(runs: pd.DataFrame, scenario: Scenario) -> str:

@@ -473,3 +473,16 @@ def test_many_changes_are_marked_by_one_set_of_unlabelled_lines(tiny):
     assert not ax.get_lines() and not ax.texts and len(ax.collections) == 1
     xs = [segment[0][0] for segment in ax.collections[0].get_segments()]
     assert xs == [month - 0.5 for month, _ in markers(scenario)]
+
+
+def test_persistence_of_a_change_from_month_1_says_why_it_is_not_measured(tiny):
+    from govsim.windows import persistence_lines
+
+    scenario = tiny.with_overrides({"timeline": [
+        {"month": 1, "length": 12, "note": "early", "set": {"law.enforcement_probability": 0.9}},
+        {"month": 15, "length": 3, "note": "late", "set": {"law.business_fine_yuan": 9e4}}]})
+    runs = pd.DataFrame({"step": range(1, 25), "compliance_rate": [0.8] * 24})
+    early, late = persistence_lines(runs, scenario)
+    assert early == ("Persistence after early (months 1-12): not measured: the change starts "
+                     "in month 1, so there are no months before it to measure against")
+    assert late.startswith("Persistence after late (months 15-17): compliance never left")
