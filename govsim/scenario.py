@@ -702,6 +702,8 @@ def _explain(exc: ValidationError, source: str, data: dict) -> str:
         shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])[1:]
         if dotted in _REPLACED:
             lines.append(f"{source}: {dotted}: {_REPLACED[dotted]}")
+        elif err["type"] == "extra_forbidden" and (field := _quoted_field(loc)):
+            lines.append(f"{source}: {_quoted_hint(loc, field, err.get('input'))}")
         elif err["type"] == "extra_forbidden":
             lines.append(f"{source}: {shown} is not a known field; {_known_in(list(loc[:-1]))}")
         elif not loc:  # a whole-scenario consistency rule
@@ -710,6 +712,28 @@ def _explain(exc: ValidationError, source: str, data: dict) -> str:
             lines.append(f"{source}: {shown} = {shorten(err.get('input'))} is not allowed: "
                          f"{_constraint_text(loc, err)}")
     return "\n".join(lines)
+
+
+def _quoted_field(loc: tuple) -> str | None:
+    """The known field a quoted dotted key (``"budget.annual_yuan" = ...``) names, or None.
+
+    TOML reads a quoted key as one key with a dot in its name, not as a field of a table;
+    users write it so because timeline ``set`` tables and experiments take that form."""
+    if "." not in loc[-1]:
+        return None
+    dotted = ".".join(loc)
+    return dotted if dotted in field_names() else None
+
+
+def _quoted_hint(loc: tuple, field: str, value: Any) -> str:
+    """Say that a quoted dotted key names a known ``field``, and the two ways to write it."""
+    key = loc[-1]
+    table, _, name = field.rpartition(".")
+    where = f"[{'.'.join(loc[:-1])}]" if loc[:-1] else "the top level"
+    shown = str(value).lower() if isinstance(value, bool) else shorten(value)
+    return (f'"{key}" = {shown}: {field} is a known field, but quoted it is one key of '
+            f"{where} whose name holds a dot; write it under its table ([{table}] {name} = "
+            f"{shown}) or as an unquoted dotted key ({key} = {shown})")
 
 
 #: The longest value an error message repeats in full.

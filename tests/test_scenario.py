@@ -119,3 +119,22 @@ def test_shorten_keeps_short_values_and_sizes_long_tables():
     assert shorten(0.5) == "0.5" and shorten("random") == "'random'"
     assert shorten({f"k{i}": i for i in range(100)}) == "a table of 100 entries"
     assert len(shorten("y" * 1000)) == 80
+
+
+@pytest.mark.parametrize("body, expected", [
+    ('"budget.annual_yuan" = 800000.0\n',
+     '"budget.annual_yuan" = 800000.0: budget.annual_yuan is a known field, but quoted it is '
+     "one key of the top level whose name holds a dot; write it under its table ([budget] "
+     "annual_yuan = 800000.0) or as an unquoted dotted key (budget.annual_yuan = 800000.0)"),
+    ('[businesses]\n"sector_mix.catering" = 0.45\n',
+     "([businesses.sector_mix] catering = 0.45) or as an unquoted dotted key "
+     "(sector_mix.catering = 0.45)"),
+    ('"law.agency_liability" = true\n', "([law] agency_liability = true)"),
+])
+def test_a_known_field_as_a_quoted_dotted_key_says_how_to_write_it(tmp_path, body, expected):
+    path = tmp_path / "quoted.toml"
+    path.write_text(body)
+    with pytest.raises(ScenarioError) as err:
+        govsim.Scenario.load(path)
+    assert expected in str(err.value) and "not a known field" not in str(err.value)
+    assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
