@@ -640,13 +640,18 @@ def _is_optional_field(parts: list[str]) -> bool:
     return True
 
 
-def _known_in(section: list[str]) -> str:
+def _model_of(section: list[str]) -> Any:
+    """The schema of the table at ``section`` (a timeline entry for ``["timeline"]``)."""
     model: Any = Scenario
     for part in section:
         model = model.model_fields[part].annotation
         if get_origin(model) is list:  # the timeline: a list of changes
             model = get_args(model)[0]
-    names = ", ".join(model.model_fields)
+    return model
+
+
+def _known_in(section: list[str]) -> str:
+    names = ", ".join(_model_of(section).model_fields)
     where = f"[{'.'.join(section)}]" if section else "the top level"
     return f"allowed in {where}: {names}"
 
@@ -696,11 +701,18 @@ _REPLACED = {"budget.shock_month": _SHOCK, "budget.shock_factor": _SHOCK}
 def _explain(exc: ValidationError, source: str, data: dict) -> str:
     """Turn pydantic's errors into one line per field: file, dotted field, value, allowed."""
     lines = []
-    for err in exc.errors():
+    errors = exc.errors()
+    lacking = _missing_by_table(errors)
+    for err in errors:
         loc = tuple(p for p in err["loc"] if isinstance(p, str))
         dotted = ".".join(loc)
-        shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])[1:]
-        if dotted in _REPLACED:
+        shown = _shown_loc(err["loc"])
+        if err["type"] == "missing":
+            # one line per table, naming what it lacks (the table is what was written)
+            names = lacking.pop(err["loc"][:-1], None)
+            if names:
+                lines.append(f"{source}: {_lacking_text(err['loc'][:-1], err['input'], names)}")
+        elif dotted in _REPLACED:
             lines.append(f"{source}: {dotted}: {_REPLACED[dotted]}")
         elif err["type"] == "extra_forbidden" and (field := _quoted_field(loc)):
             lines.append(f"{source}: {_quoted_hint(loc, field, err.get('input'))}")
@@ -712,6 +724,42 @@ def _explain(exc: ValidationError, source: str, data: dict) -> str:
             lines.append(f"{source}: {shown} = {shorten(err.get('input'))} is not allowed: "
                          f"{_constraint_text(loc, err)}")
     return "\n".join(lines)
+
+
+def _shown_loc(loc: tuple) -> str:
+    """``("timeline", 0, "month")`` -> ``"timeline[0].month"``."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)[1:]
+
+
+def _missing_by_table(errors: list[dict]) -> dict[tuple, list[str]]:
+    """The required fields missing from each table, by the table's place."""
+    out: dict[tuple, list[str]] = {}
+    for err in errors:
+        if err["type"] == "missing":
+            out.setdefault(tuple(err["loc"][:-1]), []).append(str(err["loc"][-1]))
+    return out
+
+
+def _lacking_text(table: tuple, value: Any, names: list[str]) -> str:
+    """A table without some required fields: which ones, and what the table holds."""
+    section = [p for p in table if isinstance(p, str)]
+    fields = _model_of(section).model_fields
+    required = [n for n, f in fields.items() if f.is_required()]
+    optional = [n for n, f in fields.items() if not f.is_required()]
+    allowed = f"a table of {', '.join(required)}"
+    allowed += f" (and optionally {', '.join(optional)})" if optional else ""
+    about = _field_at(section)
+    if about is not None and about.description:
+        allowed += f": {about.description}"
+    return (f"{_shown_loc(table)} = {shorten(value)} is not allowed: it lacks "
+            f"{', '.join(names)}; allowed: {allowed}")
+
+
+def _field_at(section: list[str]) -> Any:
+    """The schema's field at ``section`` (None at the top level)."""
+    if not section:
+        return None
+    return _model_of(section[:-1]).model_fields[section[-1]]
 
 
 def _quoted_field(loc: tuple) -> str | None:

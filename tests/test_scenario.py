@@ -138,3 +138,21 @@ def test_a_known_field_as_a_quoted_dotted_key_says_how_to_write_it(tmp_path, bod
         govsim.Scenario.load(path)
     assert expected in str(err.value) and "not a known field" not in str(err.value)
     assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("[businesses.sector_mix]\ncatering = 0.5\n",
+     "businesses.sector_mix = {'catering': 0.5} is not allowed: it lacks retail, producer; "
+     "allowed: a table of catering, retail, producer: fraction of businesses per sector"),
+    ('[[timeline]]\nset = { "law.enforcement_probability" = 0.9 }\n',
+     "timeline[0] = {'set': {'law.enforcement_probability': 0.9}} is not allowed: it lacks "
+     "month; allowed: a table of month, set (and optionally note, name, length)"),
+])
+def test_a_table_missing_fields_says_which_in_one_line(tmp_path, body, expected):
+    path = tmp_path / "partial.toml"
+    path.write_text(body)
+    with pytest.raises(ScenarioError) as err:
+        govsim.Scenario.load(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: {expected}") and "\n" not in message
+    assert "Field required" not in message
