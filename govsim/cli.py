@@ -63,10 +63,14 @@ def load_scenario(name_or_path: str | None, sets: list[str] | None = None,
 
 
 def did_you_mean(message: str, overrides: dict[str, Any]) -> str:
-    """``message`` with the closest known field for an unknown ``--set`` name in it."""
+    """``message`` with the closest known field for an unknown ``--set`` name in it.
+
+    Only when the message says the name is not a known field: a replaced field's message
+    already says what to write instead, and a table (businesses.sector_mix) is known.
+    """
     known = field_names()
     for key in overrides:
-        if key not in known and key in message:
+        if key not in known and f"{key} is not a known field" in message:
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             if close:
                 return f"{message} (did you mean {close[0]}?)"

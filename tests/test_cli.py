@@ -118,3 +118,19 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(args):
     os.close(write)
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
     assert done.returncode == 141  # as a process ended by SIGPIPE, the way `yes | head` ends
+
+
+@pytest.mark.parametrize("setting, expected", [
+    ("businesses.sector_mix={catering=0.5}",
+     "--set: businesses.sector_mix = {'catering': 0.5} is not allowed: it lacks retail, "
+     "producer"),
+    ("budget.shock_month=5", "--set: budget.shock_month: the budget shock is now a timeline "
+                             "change"),
+])
+def test_a_known_name_gets_no_did_you_mean(setting, expected, capsys):
+    from govsim.cli import main
+
+    assert main(["run", "--set", setting]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "did you mean" not in err
+    assert len(err.strip().splitlines()) == 1
