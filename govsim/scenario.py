@@ -531,7 +531,7 @@ def resolve_file(name_or_path: str | Path, bundled: dict[str, Path], kind: str,
 def read_toml(path: Path, kind: str, error: type[ScenarioError],
               what: str | None = None) -> tuple[str, dict]:
     """The text of a TOML file of this ``kind`` ("scenario", "experiment", ...) and what it
-    holds.
+    holds. The file is UTF-8, with or without a byte-order mark.
 
     Args:
         path: the file.
@@ -543,7 +543,9 @@ def read_toml(path: Path, kind: str, error: type[ScenarioError],
         error: the file is missing, unreadable, not TOML, or nested too deeply to read.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark, which some Windows editors write, is dropped
+        # (TOML forbids it, and tomllib's message for it is "Invalid statement")
+        text = path.read_text(encoding="utf-8-sig")
         return text, tomllib.loads(text)
     except FileNotFoundError:
         raise error(f"{path}: no such {kind} file") from None

@@ -156,3 +156,9 @@ def test_a_table_missing_fields_says_which_in_one_line(tmp_path, body, expected)
     message = str(err.value)
     assert message.startswith(f"{path}: {expected}") and "\n" not in message
     assert "Field required" not in message
+
+
+def test_a_file_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf[law]\nenforcement_probability = 0.9\n")
+    assert govsim.Scenario.load(path).law.enforcement_probability == 0.9
