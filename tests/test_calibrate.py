@@ -73,8 +73,8 @@ def posterior(out: Path) -> pd.DataFrame:
 
 
 def test_posterior_recovers_the_true_parameters_of_the_toy(tmp_path, capsys):
-    out = tmp_path / "cal"
-    assert calibrate(str(toy_file(tmp_path)), "--population", "150", "--generations", "5",
+    out, targets = tmp_path / "cal", toy_file(tmp_path)
+    assert calibrate(str(targets), "--population", "150", "--generations", "5",
                      "--workers", "1", "--out", str(out)) == 0
     post = posterior(out)
     assert len(post) == 150 and post["weight"].sum() == pytest.approx(1.0)
@@ -94,6 +94,9 @@ def test_posterior_recovers_the_true_parameters_of_the_toy(tmp_path, capsys):
                  "generations.csv"):
         assert (out / name).stat().st_size > 0
     assert "generation 5/5" in capsys.readouterr().err
+    # the command that made it, as it was typed (the folder, not only the file's name)
+    assert (out / "calibrated.toml").read_text().startswith(
+        f"# Calibrated by `govsim calibrate {targets}`")
 
 
 def test_local_workers_and_dask_local_give_the_same_posterior(tmp_path):

@@ -265,12 +265,20 @@ def _png(fig) -> bytes:
 # --- calibrated scenario and report ---------------------------------------------------------
 
 
+def _shown(path: Path) -> str:
+    """A path as one would type it here: relative to the current folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def calibrated_toml(r: Result) -> str:
     """The base scenario at the posterior median, with the fit in comments."""
     ident = r.identification
     medians = {row.parameter: row.posterior_median for row in ident.itertuples()}
     medians = _python(medians, r.targets.priors)
-    lines = [f"# Calibrated by `govsim calibrate {r.targets.path.name}` (master seed {r.seed}, "
+    lines = [f"# Calibrated by `govsim calibrate {_shown(r.targets.path)}` (master seed {r.seed}, "
              f"{_plural(len(r.generations), 'generation')} of {len(r.posterior)} particles).",
              "# Fitted parameters are set to their posterior median. Fit:"]
     for row in r.predictive.itertuples():
@@ -385,7 +393,7 @@ def markdown(r: Result) -> str:
              *table(GEN_HEAD, parts["gens"]), "", "## Method", "",
              *[f"- {n}" for n in parts["notes"]], "",
              f"Files: {POSTERIOR}, predictive.csv, generations.csv, calibrated.toml, abc.db "
-             f"(pyabc history). Took {r.seconds:.0f} s.", ""]
+             f"(pyabc history). This command took {r.seconds:.0f} s.", ""]
     return "\n".join(lines)
 
 
@@ -414,7 +422,7 @@ padding:4px 8px;text-align:left}}th{{background:#f3f3f3}}img{{max-width:100%}}</
 {img("predictive.png")}
 <h2>What the data identify</h2>{table(PARAM_HEAD, parts["params"])}{img("posterior.png")}
 <h2>Generations</h2>{table(GEN_HEAD, parts["gens"])}
-<h2>Method</h2><ul>{notes}</ul><p>Took {r.seconds:.0f} s.</p></body></html>
+<h2>Method</h2><ul>{notes}</ul><p>This command took {r.seconds:.0f} s.</p></body></html>
 """
 
 
