@@ -6,7 +6,10 @@ wrote it. That marker is the only thing that lets govsim clear, replace or resum
 * :func:`claim` is called before any work. It refuses an output that is a file, is not
   writable or lies under ``/proc``, ``/sys`` or ``/dev``, and a non-empty folder govsim did
   not write (even with ``--force``: ``--force`` only lets one govsim folder replace another
-  of a different kind, or a sweep start again). It also tidies what a killed run left
+  of a different kind, or a sweep start again). For a result written whole (``run``,
+  ``compare``) it also refuses a folder holding a result of other content (a hash of what
+  decides the numbers, recorded in the marker), unless ``--force``, and a folder that cannot
+  be swapped in (the current folder, a mount point). It also tidies what a killed run left
   beside the folder.
 * :func:`staged` is how a command that writes a whole folder at once (``run``, ``compare``,
   ``analyze``) writes it: into a temporary folder beside the target, swapped in at the end,
