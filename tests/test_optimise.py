@@ -437,3 +437,17 @@ def test_bundled_problems_and_the_readme_example_are_valid_problems():
     import tomllib
 
     prepare(problem_from_dict({"name": "readme", **tomllib.loads(example)}, source="README"))
+
+
+def test_a_limit_met_on_the_mean_but_not_surely_is_said(tmp_path):
+    from govsim.optimise.front import Checked
+    from govsim.optimise.report import close_to_limits
+
+    problem = load_problem(write(tmp_path, BOWL.format(trials=4, delay=0.0)))  # reach >= 1.2
+    def candidate(low: float) -> Checked:
+        return Checked(0, {}, {}, None, interval={"loss": (0.02, 0.01, 0.03),
+                                                  "reach": (1.25, low, 1.3)})
+
+    (note,) = close_to_limits(problem, candidate(low=1.18))
+    assert "meets reach >= 1.2 on the mean" in note and "1.18 to 1.3" in note
+    assert close_to_limits(problem, candidate(low=1.21)) == []  # surely met: nothing to say

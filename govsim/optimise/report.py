@@ -131,6 +131,7 @@ def answer(result: Result) -> str:
         text = (f"{lead} (mean of {fresh}, 95% interval): {settings}."
                 + (f" With it: {'; '.join(others)}." if others else ""))
         text += "".join(f" {note}" for note in at_bounds(result.prepared, best.params))
+        text += "".join(f" {note}" for note in close_to_limits(p, best))
         if STATUS_QUO in result.references:
             sq = result.references[STATUS_QUO][1]
             text += (" The status quo: " + "; ".join(
@@ -157,6 +158,21 @@ def answer(result: Result) -> str:
                      f"beaten on both by {len(better)} of them." if better else
                      "not beaten on both by any of them."))
     return text
+
+
+def close_to_limits(problem, candidate) -> list[str]:
+    """Notes on limits a candidate meets on its mean while its 95% interval reaches past
+    them: the limit is met on average, not surely."""
+    notes = []
+    for c in problem.constraints:
+        mean, low, high = candidate.interval[c.key]
+        past = low < c.at_least if c.at_least is not None else high > c.at_most
+        if past and not math.isnan(low):
+            notes.append(f"It meets {c.text()} on the mean of the fresh runs, but its 95% "
+                         f"interval ({number(low)} to {number(high)}) reaches past the limit: "
+                         "more fresh runs (reevaluate) or a margin on the limit would make "
+                         "it sure.")
+    return notes
 
 
 def at_bounds(prepared, params: dict[str, Any]) -> list[str]:
