@@ -451,3 +451,27 @@ def test_a_limit_met_on_the_mean_but_not_surely_is_said(tmp_path):
     (note,) = close_to_limits(problem, candidate(low=1.18))
     assert "meets reach >= 1.2 on the mean" in note and "1.18 to 1.3" in note
     assert close_to_limits(problem, candidate(low=1.21)) == []  # surely met: nothing to say
+
+
+def test_a_bundled_scenario_that_beats_front_points_on_both_is_named(tmp_path):
+    from types import SimpleNamespace
+
+    from govsim.optimise.report import STATUS_QUO, bundled_beating
+
+    problem = load_problem(write(tmp_path, FRONT.format(replicates=1, trials=8, reevaluate=2,
+                                                        noise=0.0)))  # minimise cost, harm
+    def evaluation(cost: float, harm: float):
+        return SimpleNamespace(ok=True, means=lambda: {"cost": cost, "harm": harm})
+
+    def point(cost: float, harm: float):
+        return SimpleNamespace(figures={"cost": cost, "harm": harm})
+
+    base = Scenario()
+    law = base.with_overrides({"name": "law", "law.business_fine_yuan": 100_000.0})
+    result = SimpleNamespace(problem=problem, kept=[point(0.2, 0.7), point(0.6, 0.2)],
+                             references={STATUS_QUO: (base, evaluation(0.0, 1.0)),
+                                         "law": (law, evaluation(0.5, 0.15)),
+                                         "weak": (law, evaluation(0.9, 0.9))})
+    (note,) = bundled_beating(result)  # "weak" beats nothing and is not named
+    assert note.startswith("The bundled scenario law, which also changes "
+                           "law.business_fine_yuan, does better on both than point 2 ")

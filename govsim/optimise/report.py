@@ -155,9 +155,33 @@ def answer(result: Result) -> str:
         better = [c for c in kept if _dominates(p, c.figures, sq)]
         text += (f" The status quo ({a.title} {number(sq[a.key])}, {b.title} "
                  f"{number(sq[b.key])}) is " + (
-                     f"beaten on both by {len(better)} of them." if better else
-                     "not beaten on both by any of them."))
-    return text
+                     f"beaten on both by {len(better)} of them" if better else
+                     "not beaten on both by any of them") + " (means of the same fresh runs).")
+    return text + "".join(f" {note}" for note in bundled_beating(result))
+
+
+def bundled_beating(result: Result) -> list[str]:
+    """Notes on bundled scenarios that do better on every objective than some of the
+    front's mixes (means of the same fresh runs): they reach it with settings beyond the
+    levers searched, which the reader should know."""
+    p = result.problem
+    base = result.references.get(STATUS_QUO)
+    notes = []
+    for name, (scenario, evaluation) in result.references.items():
+        if name == STATUS_QUO or not evaluation.ok:
+            continue
+        means = evaluation.means()
+        beaten = [k for k, c in enumerate(result.kept, start=1)
+                  if _dominates(p, means, c.figures)]
+        if not beaten:
+            continue
+        beyond = sorted(set(scenario.diff(base[0])) - set(p.levers)) if base else []
+        how = f", which also changes {', '.join(beyond)}," if beyond else ""
+        points = ", ".join(map(str, beaten))
+        notes.append(f"The bundled scenario {name}{how} does better on both than point"
+                     f"{'s' if len(beaten) > 1 else ''} {points} (means of the same fresh "
+                     "runs): the levers searched may not be the ones that matter most.")
+    return notes
 
 
 def close_to_limits(problem, candidate) -> list[str]:
