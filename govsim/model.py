@@ -155,11 +155,13 @@ class GovernanceModel(mesa.Model):
         self.businesses.times_sampled[:] = 0  # "never sampled" counts from the run's start
 
     def receive_reports(self) -> None:
-        """Hand over the reports whose delay has passed."""
+        """Hand over the reports whose delay has passed (several months' at once when the
+        delay was shortened within the run)."""
         due = self.steps - self.params.system.report_delay_months
-        self.arrived_reports = None
-        if self.pending_reports and self.pending_reports[0].month <= due:
-            self.arrived_reports = self.pending_reports.popleft()
+        arrived = []
+        while self.pending_reports and self.pending_reports[0].month <= due:
+            arrived.append(self.pending_reports.popleft())
+        self.arrived_reports = Batches.joined(arrived) if arrived else None
 
     def log_event(self, text: str) -> None:
         """Add a line to the event feed."""

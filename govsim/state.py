@@ -7,7 +7,7 @@ agent objects in :mod:`govsim.agents` are handles that read and write these arra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from scipy import sparse
@@ -171,9 +171,21 @@ class Batches:
     followup: np.ndarray        # bool: a follow-up sample after an earlier failure
     retested: np.ndarray = field(default=None)    # bool: the business asked for a re-test
     overturned: np.ndarray = field(default=None)  # bool: the re-test overturned the failure
+    sampled: np.ndarray = field(default=None)     # int: each batch's month, when joined
 
     def __len__(self) -> int:
         return len(self.business)
+
+    @staticmethod
+    def joined(batches: list[Batches]) -> Batches:
+        """Several months' batches arriving at once (after the report delay was shortened
+        within a run) as one delivery: ``month`` is the latest, ``sampled`` each batch's."""
+        if len(batches) == 1:
+            return batches[0]
+        arrays = {f.name: np.concatenate([getattr(b, f.name) for b in batches])
+                  for f in fields(Batches) if f.name not in ("month", "sampled")}
+        sampled = np.concatenate([np.full(len(b), b.month) for b in batches])
+        return Batches(month=batches[-1].month, sampled=sampled, **arrays)
 
 
 def _sector_values(values) -> np.ndarray:

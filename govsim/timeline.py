@@ -40,6 +40,8 @@ FIXED: dict[str, str] = {
     "businesses.count": "the population of businesses is drawn once, at the start",
     "consumers.count": "the simulated consumers are created once, at the start",
     "consumers.population": "the district's population is fixed within a run",
+    "consumers.initial_trust": "it is the consumers' trust at the start, and the level that "
+                               "trust returns to and complaints are measured from",
     "market.n_agencies": "the agencies are created once, at the start",
     "market.outside_agencies": "the agencies are created once, at the start",
     "participation.network": "the social network is built once, at the start",

@@ -161,6 +161,7 @@ def test_sweeps_vary_named_changes_by_dotted_names(tiny):
 @pytest.mark.parametrize("at, expected", [
     ("30:law.enforcement_probability=0.9", "month 30 is after the run's last month (24)"),
     ("5:consumers.count=500", "consumers.count cannot change within a run"),
+    ("5:consumers.initial_trust=0.3", "consumers.initial_trust cannot change within a run"),
     ("5:participation.network=random", "participation.network cannot change within a run"),
     ("5:market.n_agencies=8", "market.n_agencies cannot change within a run"),
     ("5:law.enforcement_probability=1.5", "law.enforcement_probability = 1.5 is not allowed"),
@@ -486,3 +487,18 @@ def test_persistence_of_a_change_from_month_1_says_why_it_is_not_measured(tiny):
     assert early == ("Persistence after early (months 1-12): not measured: the change starts "
                      "in month 1, so there are no months before it to measure against")
     assert late.startswith("Persistence after late (months 15-17): compliance never left")
+
+
+def test_a_shortened_report_delay_hands_over_the_reports_already_due(tiny):
+    # delay 1 until month 4, then 0: at month 4 the reports of months 3 and 4 are both due
+    scenario = tiny.with_overrides({"system.report_delay_months": 1, "timeline": [
+        {"month": 4, "set": {"system.report_delay_months": 0}}]})
+    model = GovernanceModel(scenario, seed=2)
+    arrived = {}
+    for _ in range(8):
+        model.step()
+        reports = model.arrived_reports
+        arrived[model.steps] = (sorted(set(reports.sampled)) if reports.sampled is not None
+                                else [reports.month])
+    assert arrived[3] == [2] and arrived[4] == [3, 4] and arrived[5] == [5]
+    assert all(arrived[m] == [m] for m in range(5, 9))  # no backlog left behind

@@ -71,7 +71,7 @@ def _remember_passes(model: GovernanceModel, reports: Batches) -> None:
     b = model.businesses
     passed = (~reports.failed).nonzero()[0]
     who = reports.business[passed]
-    b.last_pass_month[who] = reports.month
+    b.last_pass_month[who] = reports.month if reports.sampled is None else reports.sampled[passed]
     b.last_pass_agency[who] = reports.agency[passed]
     b.last_pass_false[who] = reports.false_report[passed]
     b.last_pass_colluded[who] = reports.colluded[passed]
