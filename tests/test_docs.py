@@ -32,6 +32,27 @@ def test_odd_lists_every_parameter_with_its_default():
                 assert float(shown) == float(default), name
 
 
+def test_odd_gives_every_numeric_parameters_range_as_the_schema_allows_it():
+    from govsim.fields import scenario_fields
+
+    ranges = {}
+    for line in ODD.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\| `([a-z_.]+)` \| [^|]+ \| [^|]* \| ([^|]+) \|", line)
+        if match:
+            ranges[match.group(1)] = match.group(2).strip()
+    wrong = []
+    for spec in scenario_fields(govsim.Scenario).values():
+        if spec.minimum is None or spec.maximum is None or spec.choices:
+            continue
+        low = (">" if spec.exclusive_minimum else "") + f"{spec.minimum:g}"
+        shown = ranges[spec.name].replace(",", "").replace("> ", ">")
+        first, _, last = shown.partition(" to ")
+        if first != low or float(last) != spec.maximum:
+            wrong.append(f"{spec.name}: ODD {ranges[spec.name]!r}, schema {low} to "
+                         f"{spec.maximum:g}")
+    assert not wrong, wrong
+
+
 ROOT = ODD.parent.parent
 
 

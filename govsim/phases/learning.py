@@ -245,7 +245,8 @@ def _update_trust(model: GovernanceModel) -> None:
     c.trust += np.float32(sc.consumers.trust_recovery * t0)
     named = np.count_nonzero(model.businesses.complaints)
     if named:
-        acted = min(model.tally["inspections"] / named, 1.0)  # share of named places inspected
+        # inspections per named business (at most 1): stands for the share acted on
+        acted = min(model.tally["inspections"] / named, 1.0)
         who = c.complainants
         c.trust[who] += 0.2 * (acted - c.trust[who])
     if sc.participation.disclosure:
