@@ -177,7 +177,8 @@ class Market(_Section):
                     "agencies can bid")
     outside_price_premium: float = Field(
         0.3, ge=0.0, le=5.0,
-        description="fraction above the tender ceiling that outside agencies charge per batch")
+        description="fraction by which outside agencies' costs, and their price ceiling, "
+                    "exceed the local ones")
     cost_per_test_yuan: float = Field(
         450.0, gt=0.0, le=10_000.0, description="yuan/batch: an agency's real cost of a test")
     markup: float = Field(
