@@ -421,17 +421,22 @@ class Scenario(BaseModel):
         return _timeline.expand(self)
 
     def at(self, month: int) -> Scenario:
-        """The scenario in force during ``month``: every change up to it applied (the
-        timeline is kept, so the result still knows what comes later)."""
-        values = {}
+        """The scenario in force during ``month``: every change up to it applied, and a
+        timeline of what comes later (each later step, the end of a change under way
+        included, as a dated change with its values), so a run of it goes on as this one."""
+        values, later = {}, []
         for step in self.steps():
             if step.month <= month:
                 values.update(step.values)
+            else:
+                later.append({"month": step.month, "set": dict(step.values),
+                              "note": step.label})
         if not values:
             return self
         data = self.model_dump(exclude_none=True)
         for dotted, value in values.items():
             _set_dotted(data, dotted, value, "timeline")
+        data["timeline"] = later
         return Scenario.from_dict(data, source="timeline")
 
     # --- inspection ---------------------------------------------------------------------

@@ -502,3 +502,16 @@ def test_a_shortened_report_delay_hands_over_the_reports_already_due(tiny):
                                 else [reports.month])
     assert arrived[3] == [2] and arrived[4] == [3, 4] and arrived[5] == [5]
     assert all(arrived[m] == [m] for m in range(5, 9))  # no backlog left behind
+
+
+def test_the_scenario_in_force_at_a_month_goes_on_as_the_original_would():
+    from govsim.scenario import resolve
+
+    original = govsim.Scenario.load(resolve("crackdown_then_relax"))  # 13-36, then back
+    during = original.at(20)
+    assert during.law.enforcement_probability == 0.9
+    assert [(s.month, s.values["law.enforcement_probability"]) for s in during.steps()] == [
+        (37, 0.5)]  # the crackdown still ends, back to the original law
+    for month in (20, 36, 37, 60):
+        assert during.at(month).flat() | {"timeline": None} == \
+            original.at(month).flat() | {"timeline": None}, month
