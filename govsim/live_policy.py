@@ -57,10 +57,11 @@ class LivePolicy:
             ScenarioError: the value is not allowed, or the field cannot change within a run.
         """
         reason = fixed_reason(dotted)
-        if reason and self.steps > 0:
+        if reason:  # before the first month the page builds a new model with it instead
             raise ScenarioError(f"{dotted} cannot change within a run ({reason}); "
                                 "Reset, then change it before the first month")
-        self.params.with_overrides({dotted: value}, source="live view")  # validates
+        # validated, and kept as the plain value the scenario holds (no numpy scalars)
+        value = self.params.with_overrides({dotted: value}, source="live view").flat()[dotted]
         if value == self.params.flat()[dotted]:
             self.pending.pop(dotted, None)
         else:
@@ -76,12 +77,16 @@ class LivePolicy:
     def step(self) -> None:
         """One month: pending changes first become this month's timeline change; Play stops
         at the horizon."""
-        pending, self.pending = self.pending, {}
-        if pending:
-            self.live_changes.append(Change(month=self.steps, set=pending, note=LIVE_NOTE))
-            # the model's steps from the combined timeline, so that a later change's end
-            # restores what a run of the saved scenario would restore
-            self.timeline = self.saved_scenario().steps()
+        if self.pending:
+            self.live_changes.append(Change(month=self.steps, set=self.pending, note=LIVE_NOTE))
+            try:
+                # the model's steps from the combined timeline, so that a later change's end
+                # restores what a run of the saved scenario would restore
+                self.timeline = self.saved_scenario().steps()
+            except ScenarioError:
+                self.live_changes.pop()  # refused together: nothing of it is kept
+                raise
+            self.pending = {}
         super().step()
         # the live view's own horizon, which "Go on" moves past the scenario's run.months
         # (where GovernanceModel.step stops a batch run)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+import tomllib
 import warnings
 
 import numpy as np
@@ -247,3 +248,18 @@ def test_play_stops_at_the_horizon_and_can_go_on(app):
     while model.running:
         model.step()
     assert model.steps == 5 and model.saved_scenario().run.months == 60
+
+
+def test_a_fixed_field_is_refused_before_the_first_month_too_and_values_are_kept_plain(app):
+    import numpy as np
+
+    model = app.LiveModel(scenario_name="baseline", seed=3)
+    with pytest.raises(govsim.ScenarioError, match="market.n_agencies cannot change"):
+        model.request("market.n_agencies", 6)  # the page builds a new model for this instead
+    model.request("participation.disclosure", np.bool_(True))
+    model.request("performance.blacklist_months", 24.0)
+    model.step()
+    assert model.steps == 1 and len(model.datacollector.get_model_vars_dataframe()) == 1
+    saved = Scenario.from_dict(tomllib.loads(model.saved_toml(3)))
+    assert saved.timeline[0].set == {"participation.disclosure": True,
+                                     "performance.blacklist_months": 24}
