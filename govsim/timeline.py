@@ -339,11 +339,15 @@ def override(data: dict, dotted: str, value: Any, source: str) -> None:
         named = ", ".join(names) or "none"
         raise ScenarioError(f"{source}: {dotted}: the timeline has no change named "
                             f"{parts[1]!r} (named changes: {named})")
+    from govsim.scenario import _plain  # numpy scalars unwrapped, whole floats of ints made int
+
     part = parts[2]
-    if part in ("month", "length", "note") and len(parts) == 3:
-        entry[part] = value
+    if part in ("month", "length") and len(parts) == 3:
+        entry[part] = _plain(value, ["run", "months"])  # a whole number of months
+    elif part == "note" and len(parts) == 3:
+        entry[part] = _plain(value, [])
     elif part == "set" and len(parts) > 3:
-        entry["set"] = {**entry["set"], ".".join(parts[3:]): value}
+        entry["set"] = {**entry["set"], ".".join(parts[3:]): _plain(value, parts[3:])}
     else:
         raise ScenarioError(f"{source}: {dotted}: a change's parts are month, length, note "
                             "and set.FIELD")

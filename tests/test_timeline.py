@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 
 import numpy as np
 import pandas as pd
@@ -515,3 +516,18 @@ def test_the_scenario_in_force_at_a_month_goes_on_as_the_original_would():
     for month in (20, 36, 37, 60):
         assert during.at(month).flat() | {"timeline": None} == \
             original.at(month).flat() | {"timeline": None}, month
+
+
+def test_numpy_and_whole_float_values_for_a_named_change_are_taken_as_plain_values():
+    from govsim.scenario import resolve
+
+    original = govsim.Scenario.load(resolve("crackdown_then_relax"))
+    changed = original.with_overrides({  # as mesa.batch_run or a numpy grid passes them
+        "timeline.crackdown.length": np.int64(6), "timeline.crackdown.month": 14.0,
+        "timeline.crackdown.set.performance.blacklist_months": np.int64(24),
+        "timeline.crackdown.set.participation.disclosure": np.True_})
+    (change,) = changed.timeline
+    assert (change.month, change.length) == (14, 6)
+    assert change.set["performance.blacklist_months"] == 24
+    assert change.set["participation.disclosure"] is True
+    assert govsim.Scenario.from_dict(tomllib.loads(changed.to_toml())) == changed
