@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -83,13 +84,18 @@ def model(uncertainties: Sequence[ParameterSpec] = (), levers: Sequence[Paramete
     scenario = _base(base, months)
     specs = Scenario.fields()
     _check_outcomes([*outcomes, *series])
-    if replications < 1:
-        raise ScenarioError(f"replications = {replications} is not allowed: at least 1")
+    if isinstance(replications, bool) or not isinstance(replications, Integral) \
+            or replications < 1:
+        raise ScenarioError(f"replications = {replications!r} is not allowed: a whole number, "
+                            "at least 1")
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise ScenarioError(f"seed = {seed!r} is not allowed: a whole number >= 0")
+    _check_names([*uncertainties, *levers])
     function = Evaluate(scenario.to_toml(), tuple(outcomes), tuple(series))
     cls = ema.Model if replications == 1 else ema.ReplicatorModel
     built = cls(name, function=function)
-    built.uncertainties = [parameter(p, specs) for p in uncertainties]
-    built.levers = [parameter(p, specs) for p in levers]
+    built.uncertainties = [parameter(p, specs, scenario) for p in uncertainties]
+    built.levers = [parameter(p, specs, scenario) for p in levers]
     seeds = [replicate_seed(seed, r) for r in range(replications)]
     if replications == 1:
         built.constants = [ema.Constant("seed", seeds[0])]
@@ -129,13 +135,16 @@ class Evaluate:
         return out
 
 
-def parameter(spec: ParameterSpec, specs: dict[str, FieldSpec] | None = None):
+def parameter(spec: ParameterSpec, specs: dict[str, FieldSpec] | None = None,
+              base: Scenario | None = None):
     """An EMA parameter for one scenario field, typed and bounded by the schema.
 
     Args:
         spec: ``name``, ``(name, low, high)``, ``(name, [levels])`` or a dict with
             ``name`` and optionally ``range``, ``levels`` and ``scale``.
         specs: :meth:`Scenario.fields` (looked up when not given).
+        base: the scenario the experiments start from: ranges and levels are checked on it
+            (a field's limits may depend on others, e.g. consumers.count on population).
     """
     import ema_workbench as ema
     from scipy import stats
@@ -144,21 +153,28 @@ def parameter(spec: ParameterSpec, specs: dict[str, FieldSpec] | None = None):
     specs = specs or Scenario.fields()
     if name not in specs:
         raise ScenarioError(f"{name} is not a known field; see `govsim scenarios --fields`")
+    if name == "run.months":
+        raise ScenarioError("run.months cannot be an EMA parameter: every experiment's figures "
+                            "cover the same months; give months= to the model instead")
+    if scale not in (None, "log", "linear"):
+        raise ScenarioError(f"{name}: scale = {scale!r} is not allowed: 'log' or 'linear'")
     field = specs[name]
-    if field.type == "bool":
+    base = base or Scenario()
+    if field.type == "bool" and levels is None:
         return ema.BooleanParameter(name)
-    if field.type in ("choice", "str") or levels is not None:
-        return ema.CategoricalParameter(name, _levels(field, levels))
+    if field.type in ("choice", "str", "bool") or levels is not None:
+        return ema.CategoricalParameter(name, _levels(field, levels, base))
     low = field.minimum if low is None else low
     high = field.maximum if high is None else high
-    _check_bounds(field, low, high)
+    _check_bounds(field, low, high, base)
     if field.type == "int":
         return ema.IntegerParameter(name, int(low), int(high))
     scale = scale or field.scale
     if scale == "log":
         if low <= 0:
             raise ScenarioError(f"{name}: a log scale needs a range above 0, not [{low:g}, "
-                                f"{high:g}]; give one, e.g. ({name!r}, 1e5, 2e6)")
+                                f"{high:g}]; give one, e.g. ({name!r}, {max(high, 1) / 100:g}, "
+                                f"{max(high, 1):g})")
         return ema.RealParameter.from_dist(name, stats.loguniform(low, high))
     return ema.RealParameter(name, float(low), float(high))
 
@@ -177,23 +193,35 @@ def _unpack(spec: ParameterSpec) -> tuple[str, Any, Any, list | None, str | None
                         "(name, [levels]) or a dict")
 
 
-def _levels(field: FieldSpec, levels: list | None) -> list:
+def _levels(field: FieldSpec, levels: list | None, base: Scenario) -> list:
     if levels is None:
         if not field.choices:
             raise ScenarioError(f"{field.name}: give its levels, e.g. ({field.name!r}, [...])")
         return list(field.choices)
+    if len(levels) < 2:
+        raise ScenarioError(f"{field.name}: levels {list(levels)!r} is one value; an EMA "
+                            "parameter needs two or more (set one value in the base scenario)")
     for value in levels:
-        Scenario().with_overrides({field.name: value}, source="ema levels")
+        base.with_overrides({field.name: value}, source="ema levels")
     return list(levels)
 
 
-def _check_bounds(field: FieldSpec, low: Any, high: Any) -> None:
+def _check_bounds(field: FieldSpec, low: Any, high: Any, base: Scenario) -> None:
     if low is None or high is None:
         raise ScenarioError(f"{field.name} has no upper or lower bound: give a range")
     if not low < high:
         raise ScenarioError(f"{field.name}: range [{low}, {high}] is empty")
     for end in (low, high):
-        Scenario().with_overrides({field.name: end}, source="ema range")
+        base.with_overrides({field.name: end}, source="ema range")
+
+
+def _check_names(specs: list[ParameterSpec]) -> None:
+    """Each field once among the uncertainties and levers: twice, one would silently win."""
+    names = [_unpack(spec)[0] for spec in specs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ScenarioError(f"{', '.join(twice)}: given more than once among the uncertainties "
+                            "and levers; give each field once")
 
 
 def _check_outcomes(names: Iterable[str]) -> None:
@@ -206,7 +234,9 @@ def _check_outcomes(names: Iterable[str]) -> None:
 
 def _base(base: Scenario | str | Path, months: int | None) -> Scenario:
     scenario = base if isinstance(base, Scenario) else Scenario.load(resolve(base))
-    return scenario.with_overrides({"run.months": months}) if months else scenario
+    if months is None:
+        return scenario
+    return scenario.with_overrides({"run.months": months}, source="months")
 
 
 def _mean_of_replicates(values: list[float]) -> float:

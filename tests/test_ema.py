@@ -60,10 +60,41 @@ def test_money_is_sampled_log_uniformly_within_the_given_range():
                                                 "allowed"),
     ("budget.annual_yuan", "a log scale needs a range above 0"),
     (("market.n_agencies", 5, 2), "is empty"),
+    ({"name": "budget.annual_yuan", "range": [1e5, 2e6], "scale": "logg"},
+     "scale = 'logg' is not allowed"),
+    (("run.months", 3, 9), "run.months cannot be an EMA parameter"),
 ])
 def test_bad_parameters_are_refused_with_a_clear_message(spec, says):
     with pytest.raises(govsim.ScenarioError, match=says):
         ema.parameter(spec)
+
+
+def test_ranges_are_checked_on_the_base_scenario_not_the_default():
+    small_town = small().with_overrides({"consumers.population": 1500, "consumers.count": 500})
+    with pytest.raises(govsim.ScenarioError, match="consumers.population"):
+        ema.model(uncertainties=[("consumers.count", 1000, 10000)], base=small_town)
+    city = small().with_overrides({"consumers.population": 2_000_000})
+    model = ema.model(uncertainties=[("consumers.count", 1000, 500_000)], base=city)
+    assert model.uncertainties["consumers.count"].upper_bound == 500_000
+
+
+@pytest.mark.parametrize("settings, says", [
+    ({"uncertainties": ["market.integrity"], "levers": ["market.integrity"]},
+     "market.integrity: given more than once"),
+    ({"uncertainties": ["market.integrity"], "replications": 2.5}, "replications = 2.5"),
+    ({"uncertainties": ["market.integrity"], "seed": -1}, "seed = -1"),
+    ({"uncertainties": ["market.integrity"], "months": 0}, "run.months = 0 is not allowed"),
+])
+def test_bad_model_settings_are_refused_with_a_clear_message(settings, says):
+    with pytest.raises(govsim.ScenarioError, match=says):
+        ema.model(base=small(), **settings)
+
+
+def test_a_boolean_field_with_given_levels_keeps_them():
+    with pytest.raises(govsim.ScenarioError, match="is one value"):
+        ema.parameter(("participation.disclosure", [True]))  # was: both True and False
+    both = ema.parameter(("participation.disclosure", [False, True])).categories
+    assert [c.value for c in both] == [False, True]
 
 
 def test_unknown_outcome_is_refused():
