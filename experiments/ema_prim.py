@@ -1,10 +1,12 @@
 """Scenario discovery with EMA Workbench: govsim experiments, then PRIM.
 
 Where does illness stay high? 100 experiments (Latin hypercube) over uncertainties the
-government does not control and two levers it does, each run twice with seeds derived from
-one master seed; PRIM then looks for the box of inputs where illness per 100,000 people is
-in the worst quarter: the widest box on PRIM's peeling trajectory in which at least 70% of
-the experiments are.
+government does not control, each run twice with seeds derived from one master seed, under
+one policy: EMA varies levers only through ``policies=`` (each policy against every
+scenario), and ``policies=1`` draws one combination of the two levers for all the runs. PRIM
+then looks for the box of uncertainties where illness per 100,000 people is in the worst
+quarter: the widest box on PRIM's peeling trajectory in which at least 70% of the
+experiments are.
 
     pip install 'govsim[ema]'
     python experiments/ema_prim.py                     # 100 experiments, about 15-30 s
@@ -53,7 +55,8 @@ def discover(experiments: int = 100, months: int = 36, replications: int = 2, se
                       outcomes=["illness_per_100k", "compliance_rate", "false_pass_rate"],
                       series=["illness_per_100k"], base=base, months=months,
                       replications=replications, seed=seed)
-    # one lever combination per uncertainty sample: `experiments` runs in all
+    # policies=1: one lever combination, drawn once, for every uncertainty sample
+    # (`experiments` runs in all); policies=N would run each of N against every sample
     inputs, outcomes = perform_experiments(model, scenarios=experiments, policies=1,
                                            **_seeded_sampling(perform_experiments, seed))
     illness = outcomes["illness_per_100k"]
