@@ -169,8 +169,13 @@ class GovernanceModel(mesa.Model):
 
     def consumer_agents(self, indices) -> AgentSet:
         """Mesa agents for the given consumers, registered on first use."""
+        indices = np.asarray(indices, dtype=np.int64)
+        outside = indices[(indices < 0) | (indices >= self.consumers.count)]
+        if len(outside):
+            raise IndexError(f"consumer {int(outside[0])} does not exist: consumers are "
+                             f"numbered 0 to {self.consumers.count - 1}")
         agents = []
-        for i in np.asarray(indices, dtype=np.int64):
+        for i in indices:
             agent = self._consumer_agents.get(int(i))
             if agent is None:
                 agent = self._consumer_agents[int(i)] = Consumer(self, int(i))

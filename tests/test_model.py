@@ -93,6 +93,10 @@ def test_agents_are_mesa_agents_backed_by_arrays(small):
     assert all(isinstance(a, Consumer) for a in sample)
     assert len(model.agents_by_type[Consumer]) == 3  # registered once each, on demand
     assert list(sample)[0].trust == model.consumers.trust[0]  # AgentSet[i] goes in Mesa 4
+    for outside in (-1, model.consumers.count):  # no agent for a consumer that does not exist
+        with pytest.raises(IndexError, match=f"consumer {outside} does not exist"):
+            model.consumer_agents([outside])
+    assert len(model.agents_by_type[Consumer]) == 3
 
 
 def test_datacollector_matches_timeseries(small):
