@@ -152,6 +152,8 @@ class GovernanceModel(mesa.Model):
         grade_businesses(self)
         produce(self)
         sample_and_test(self)
+        if self.params.system.report_delay_months == 0:
+            self.pending_reports.clear()  # month 0's reports reached the regulator in month 0
         self.businesses.times_sampled[:] = 0  # "never sampled" counts from the run's start
 
     def receive_reports(self) -> None:

@@ -531,3 +531,10 @@ def test_numpy_and_whole_float_values_for_a_named_change_are_taken_as_plain_valu
     assert change.set["performance.blacklist_months"] == 24
     assert change.set["participation.disclosure"] is True
     assert govsim.Scenario.from_dict(tomllib.loads(changed.to_toml())) == changed
+
+
+def test_reports_without_delay_arrive_in_their_own_month_from_the_first(tiny):
+    model = GovernanceModel(tiny.with_overrides({"system.report_delay_months": 0}), seed=2)
+    for month in range(1, 4):
+        model.step()
+        assert model.arrived_reports.month == month and model.arrived_reports.sampled is None
