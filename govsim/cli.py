@@ -111,8 +111,9 @@ def cmd_run(args) -> int:
 
     scenario = load_scenario(args.scenario, args.set, args.months, args.at)
     check_seed(args.seed)
-    target = folders.claim(args.out or output_folder("run", [scenario], seed=args.seed), "run",
-                           force=args.force, content=content_id([scenario], seed=args.seed))
+    content = content_id([scenario], seed=args.seed)
+    target = folders.claim(args.out or output_folder("run", [scenario], content=content), "run",
+                           force=args.force, content=content)
     sizing.check_runs([scenario], runs=1, workers=1, yes=True, command="run")
     for warning in sanity.warnings_for(scenario):
         print(f"govsim: warning: {warning}", file=sys.stderr)

@@ -54,13 +54,14 @@ def content_id(scenarios: Sequence[Scenario], **settings: Any) -> str:
 
 
 def output_folder(kind: str, scenarios: Sequence[Scenario], root: Path = ROOT,
-                  **settings: Any) -> Path:
+                  content: str | None = None, **settings: Any) -> Path:
     """The default folder of a command's results: ``root/kind/<names>-<hash>``.
 
     Args:
         kind: the command, e.g. ``"run"`` or ``"compare"``.
         scenarios: what it runs (for a comparison, the baseline first).
         root: the folder all outputs go under.
+        content: their :func:`content_id`, when the caller has it already.
         settings: everything else that decides the numbers, e.g. ``seed=0, replicates=20``.
 
     Example: ``out/run/baseline-3f9a01c2``, ``out/compare/baseline-vs-stronger_law-1b2c3d4e``.
@@ -69,7 +70,7 @@ def output_folder(kind: str, scenarios: Sequence[Scenario], root: Path = ROOT,
     label = names[0] if len(names) == 1 else f"{names[0]}-vs-{'-'.join(names[1:])}"
     if len(label) > MAX_LABEL:
         label = f"{names[0]}-vs-{len(names) - 1}-scenarios"
-    return root / kind / f"{label}-{content_id(scenarios, **settings)}"
+    return root / kind / f"{label}-{content or content_id(scenarios, **settings)}"
 
 
 def command_line(argv: Sequence[str]) -> str:

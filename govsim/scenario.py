@@ -411,7 +411,7 @@ class Scenario(BaseModel):
             if dotted.startswith("timeline."):
                 _timeline.override(data, dotted, value, source)
             else:
-                _set_dotted(data, dotted, _plain(value, dotted.split(".")), source)
+                _set_dotted(data, dotted, plain_value(value, dotted.split(".")), source)
         return Scenario.from_dict(data, source=source)
 
     # --- the timeline -------------------------------------------------------------------
@@ -615,7 +615,7 @@ def _set_dotted(data: dict, dotted: str, value: Any, source: str) -> None:
     node[parts[-1]] = value
 
 
-def _plain(value: Any, parts: list[str]) -> Any:
+def plain_value(value: Any, parts: list[str]) -> Any:
     """``value`` as the Python value it stands for: numpy scalars unwrapped, and a whole-number
     float made an int when the field is an integer. Anything else is left for validation."""
     if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:

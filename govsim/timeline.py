@@ -339,15 +339,16 @@ def override(data: dict, dotted: str, value: Any, source: str) -> None:
         named = ", ".join(names) or "none"
         raise ScenarioError(f"{source}: {dotted}: the timeline has no change named "
                             f"{parts[1]!r} (named changes: {named})")
-    from govsim.scenario import _plain  # numpy scalars unwrapped, whole floats of ints made int
+    # numpy scalars unwrapped, whole floats of integer fields made int
+    from govsim.scenario import plain_value
 
     part = parts[2]
     if part in ("month", "length") and len(parts) == 3:
-        entry[part] = _plain(value, ["run", "months"])  # a whole number of months
+        entry[part] = plain_value(value, ["run", "months"])  # a whole number of months
     elif part == "note" and len(parts) == 3:
-        entry[part] = _plain(value, [])
+        entry[part] = plain_value(value, [])
     elif part == "set" and len(parts) > 3:
-        entry["set"] = {**entry["set"], ".".join(parts[3:]): _plain(value, parts[3:])}
+        entry["set"] = {**entry["set"], ".".join(parts[3:]): plain_value(value, parts[3:])}
     else:
         raise ScenarioError(f"{source}: {dotted}: a change's parts are month, length, note "
                             "and set.FIELD")

@@ -43,10 +43,11 @@ def main(args) -> int:
                     posterior=str(posterior))
     settings = {"seed": p.master_seed, "replicates": p.replicates,
                 **({"posterior": str(posterior)} if posterior else {})}
-    out = Path(args.out) if args.out else output_folder("compare", p.scenarios, **settings)
+    content = content_id(p.scenarios, **settings)
+    out = Path(args.out) if args.out else output_folder("compare", p.scenarios, content=content)
     _check_out(out)
     target = folders.claim(out, "compare", force=getattr(args, "force", False),
-                           content=content_id(p.scenarios, **settings))
+                           content=content)
     for scenario in p.scenarios:
         for warning in sanity.warnings_for(scenario):
             print(f"govsim: warning: {scenario.name}: {warning}", file=sys.stderr)
