@@ -47,7 +47,7 @@ def content_id(scenarios: Sequence[Scenario], **settings: Any) -> str:
     """A short hash of everything that decides a result's numbers: :func:`what_was_run`
     and the model's code. Folders record it, so a new result never replaces a different
     one unnoticed (:func:`govsim.folders.claim`)."""
-    from govsim.sweep.storage import model_code_fingerprint  # light: no run is started
+    from govsim.provenance import model_code_fingerprint
 
     return fingerprint({**what_was_run(scenarios, **settings),
                         "model": model_code_fingerprint()})

@@ -23,11 +23,12 @@ import pandas as pd
 import pytest
 
 from govsim.cli import main
+from govsim.provenance import model_sources
 from govsim.sweep import analyze, load_experiment, read_results, reproduce, run_sweep
 from govsim.sweep.design import build_design, run_seed
 from govsim.sweep.executors import DaskExecutor, SerialExecutor
 from govsim.sweep.experiment import ExperimentError, prepare
-from govsim.sweep.storage import fingerprints, model_sources, part_files
+from govsim.sweep.storage import fingerprints, part_files
 from govsim.sweep.toys import FAULT_BUDGET, ISHIGAMI_S1, ISHIGAMI_ST
 
 TINY = """

@@ -25,7 +25,7 @@ from pathlib import Path
 from govsim import folders
 from govsim.optimise.problem import Prepared, ProblemError
 from govsim.output import write_text
-from govsim.sweep.storage import model_code_fingerprint
+from govsim.provenance import model_code_fingerprint
 
 MANIFEST = "optimise.json"
 KIND = "govsim optimise"

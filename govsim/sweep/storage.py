@@ -26,7 +26,6 @@ import json
 import platform
 import shutil
 import sys
-from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -39,6 +38,7 @@ import pyarrow.parquet as pq
 
 from govsim.folders import MARKER, write_marker
 from govsim.output import atomic_path, write_text
+from govsim.provenance import model_code_fingerprint
 from govsim.studyfile import as_field_type
 from govsim.sweep.design import Design
 from govsim.sweep.experiment import ExperimentError, Prepared, SweepError
@@ -253,13 +253,6 @@ def _design_change(manifest: dict, prepared: Prepared) -> str:
 # --- fingerprints and versions ----------------------------------------------------------
 
 
-#: govsim's source files whose code decides a run's numbers: every module at the top of the
-#: package but those of :data:`NOT_MODEL`, the phases, and the sweep's model and worker.
-MODEL_SOURCES = ("*.py", "phases/*.py", "sweep/models.py", "sweep/worker.py")
-#: Top-level modules that do not: the browser app, the live view, the plots, the command line.
-NOT_MODEL = ("app.py", "app_policy.py", "live.py", "live_policy.py", "viz.py", "cli.py")
-
-
 def fingerprints(prepared: Prepared, design: Design) -> dict[str, str]:
     """Hashes of what determines the runs: the experiment's settings (not its name,
     description or outcomes), the base scenario, the design table and the model's code."""
@@ -281,43 +274,6 @@ def _as_field_types(settings: dict) -> None:
     for name, spec in settings["parameters"].items():
         if spec.get("levels") is not None:
             spec["levels"] = [as_field_type(name, v) for v in spec["levels"]]
-
-
-def model_code_fingerprint(function: Callable | None = None) -> str:
-    """A hash of the model's source code, so a resume never mixes runs of two models.
-
-    Args:
-        function: the model function; the file of the module that defines it is hashed
-            too (a model of your own, ``model = "mymodule:f"``).
-    """
-    digest = hashlib.sha256()
-    for name, path in model_sources(function).items():
-        digest.update(name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def model_sources(function: Callable | None = None) -> dict[str, Path]:
-    """The files :func:`model_code_fingerprint` hashes, by name: relative to govsim's
-    package, or the file's own name for a module outside it (so that a checkout hashes
-    alike wherever it is)."""
-    package = Path(__file__).resolve().parent.parent
-    files = {f for pattern in MODEL_SOURCES for f in package.glob(pattern)
-             if f.relative_to(package).as_posix() not in NOT_MODEL}
-    own = _module_file(function)
-    if own is not None:
-        files.add(own)
-    return {(path.relative_to(package) if path.is_relative_to(package) else
-             Path(path.name)).as_posix(): path for path in sorted(files)}
-
-
-def _module_file(function: Callable | None) -> Path | None:
-    """The source file of the module that defines ``function`` (None if it has none)."""
-    module = sys.modules.get(getattr(function, "__module__", None) or "")
-    file = getattr(module, "__file__", None)
-    if not file or not file.endswith(".py"):
-        return None
-    return Path(file).resolve()
 
 
 def _hash(text: str) -> str:
