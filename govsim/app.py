@@ -14,6 +14,7 @@ session, so tabs never share or disturb one another's model.
 from __future__ import annotations
 
 import html
+import math
 import os
 import sys
 import zlib
@@ -66,12 +67,24 @@ class Lever:
     short: str = "{}"
 
     def to_scenario(self, value):
-        """The scenario value of a slider value."""
+        """The scenario value of a slider value.
+
+        Raises:
+            ScenarioError: not a value this lever's control can hold (``"no"`` for a
+                checkbox, text or nan for a slider, 2.6 agencies).
+        """
+        if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+            value = value.item()
         if self.kind == "Checkbox":
-            return bool(value)
+            if not isinstance(value, bool):
+                raise ScenarioError(f"{self.name} = {value!r} is not allowed: true or false")
+            return value
+        number = _finite_number(self.name, value)
         if self.kind == "SliderInt":
-            return int(round(float(value) * self.scale))
-        return round(float(value) * self.scale, 10)
+            if not number.is_integer():
+                raise ScenarioError(f"{self.name} = {value!r} is not allowed: a whole number")
+            return int(round(number * self.scale))
+        return round(number * self.scale, 10)
 
     def to_slider(self, scenario_value):
         """The slider value of a scenario value."""
@@ -87,6 +100,18 @@ class Lever:
             return {"type": "Checkbox", "value": value, "label": self.label}
         return {"type": self.kind, "value": value, "label": self.label,
                 "min": min(self.low, value), "max": max(self.high, value), "step": self.step}
+
+
+def _finite_number(name: str, value) -> float:
+    if isinstance(value, bool):
+        raise ScenarioError(f"{name} = {value!r} is not allowed: a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"{name} = {value!r} is not allowed: a number") from None
+    if not math.isfinite(number):
+        raise ScenarioError(f"{name} = {value!r} is not allowed: a finite number")
+    return number
 
 
 LEVERS = (
@@ -128,6 +153,15 @@ def scenario_choices() -> dict[str, Path]:
     for name, path in bundled_scenarios().items():
         choices.setdefault(name, path)
     return choices
+
+
+def levers_moved(m: LiveModel) -> dict:
+    """The slider values of the levers moved away from the scenario file's values, to carry
+    into a rebuilt model; the others are left out, so they stay exactly as the file has them
+    (a slider's value is rounded)."""
+    start, now = load_scenario(m.scenario_name).flat(), m.params.flat()
+    return {lever.name: lever.to_slider(now[lever.field]) for lever in LEVERS
+            if now[lever.field] != start[lever.field]}
 
 
 def load_scenario(name: str) -> Scenario:
@@ -536,9 +570,8 @@ def Page():
 
     def rebuild(changed: dict) -> None:
         m = model.value
-        levers = {lever.name: lever.to_slider(m.params.flat()[lever.field]) for lever in LEVERS}
         model.value = LiveModel(scenario_name=m.scenario_name, seed=m.seed_value,
-                                **{**levers, **changed})
+                                **{**levers_moved(m), **changed})
 
     solara.Style(CSS)
     with solara.Sidebar():

@@ -6,6 +6,7 @@ model and parameters, and ``govsim viz``'s checks. The page itself is tested in
 from __future__ import annotations
 
 import inspect
+import re
 import subprocess
 import sys
 import tomllib
@@ -263,3 +264,32 @@ def test_a_fixed_field_is_refused_before_the_first_month_too_and_values_are_kept
     saved = Scenario.from_dict(tomllib.loads(model.saved_toml(3)))
     assert saved.timeline[0].set == {"participation.disclosure": True,
                                      "performance.blacklist_months": 24}
+
+
+def test_moving_one_lever_before_month_1_leaves_the_others_as_the_file_has_them(
+        app, tmp_path, monkeypatch):
+    path = tmp_path / "precise.toml"
+    path.write_text(Scenario().with_overrides({
+        "budget.annual_yuan": 412_345.6789, "performance.backcheck_rate": 0.0123456789,
+        "law.agency_fine_multiple": 5.55555555}).to_toml(), encoding="utf-8")
+    monkeypatch.setenv(app.SCENARIO_ENV, str(path))
+    model = app.LiveModel(scenario_name="precise", seed=1, enforcement=90)
+    assert app.levers_moved(model) == {"enforcement": 90.0}
+    rebuilt = app.LiveModel(scenario_name="precise", seed=1,
+                            **{**app.levers_moved(model), "reward": 100})
+    flat = rebuilt.params.flat()
+    assert flat["budget.annual_yuan"] == 412_345.6789
+    assert flat["performance.backcheck_rate"] == 0.0123456789
+    assert flat["law.agency_fine_multiple"] == 5.55555555
+    assert (flat["law.enforcement_probability"], flat["participation.reward_yuan"]) == (0.9, 100)
+
+
+@pytest.mark.parametrize("lever, value, says", [
+    ("disclosure", "no", "disclosure = 'no' is not allowed: true or false"),
+    ("budget", "abc", "budget = 'abc' is not allowed: a number"),
+    ("agencies", float("nan"), "agencies = nan is not allowed: a finite number"),
+    ("agencies", 2.6, "agencies = 2.6 is not allowed: a whole number"),
+])
+def test_a_lever_value_its_control_cannot_hold_is_refused(app, lever, value, says):
+    with pytest.raises(govsim.ScenarioError, match=re.escape(says)):
+        app.LiveModel(scenario_name="baseline", **{lever: value})
