@@ -475,3 +475,22 @@ def test_a_bundled_scenario_that_beats_front_points_on_both_is_named(tmp_path):
     (note,) = bundled_beating(result)  # "weak" beats nothing and is not named
     assert note.startswith("The bundled scenario law, which also changes "
                            "law.business_fine_yuan, does better on both than point 2 ")
+
+
+def test_a_marginal_cost_over_a_step_within_noise_is_not_given(tmp_path):
+    from types import SimpleNamespace
+
+    from govsim.optimise.report import _marginal_section
+
+    problem = load_problem(write(tmp_path, FRONT.format(replicates=1, trials=8, reevaluate=2,
+                                                        noise=0.0)))  # cost against harm
+    def point(cost: float, harm: float, half: float):
+        return SimpleNamespace(figures={"cost": cost, "harm": harm},
+                               interval={"cost": (cost, cost, cost),
+                                         "harm": (harm, harm - half, harm + half)})
+
+    result = SimpleNamespace(problem=problem, kept=[
+        point(0.2, 0.70, 0.01), point(0.4, 0.69, 0.05), point(0.6, 0.30, 0.01)])
+    (_, _), (_, _), (_, _, rows) = _marginal_section(result)
+    assert rows[0][3] == "n/a (the step is within noise)"  # 0.70 -> 0.69, intervals +-0.05
+    assert rows[1][3] == "0.513"  # 0.2 more cost for 0.39 less harm (harm is not a rate)

@@ -315,11 +315,12 @@ def _marginal_section(result: Result) -> list[Block]:
         return []
     mx, my = axes
     p = result.problem
-    if p.multi:
-        points = [(c.figures[mx.key], c.figures[my.key]) for c in result.kept]
+    if p.multi:  # with the half-width of each point's 95% interval of the safety figure
+        points = [(c.figures[mx.key], c.figures[my.key], _half(c.interval[my.key]))
+                  for c in result.kept]
         source = f"the front after re-evaluation ({p.reevaluate} fresh runs)"
     else:
-        points = _tradeoff(result, mx, my)
+        points = [(x, y, math.nan) for x, y in _tradeoff(result, mx, my)]
         source = (f"the cheapest mix tried at each level of {my.title} (search figures, "
                   f"{p.replicates} runs each; the noise check above applies to the answer only)")
     points.sort()
@@ -328,15 +329,25 @@ def _marginal_section(result: Result) -> list[Block]:
                 ("p", "The front has fewer than two points: no marginal cost to show.")]
     per, unit = _unit(my)
     rows = []
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+    for (x0, y0, h0), (x1, y1, h1) in zip(points, points[1:], strict=False):
         dy = (y1 - y0) * per
+        if abs(y1 - y0) <= math.hypot(h0, h1):  # a step the intervals cannot tell from none
+            cost = "n/a (the step is within noise)"
+        else:
+            cost = number((x1 - x0) / abs(dy)) if dy else "n/a"
         rows.append([f"{number(x0)} → {number(x1)}", f"{number(y0)} → {number(y1)}",
-                     number(x1 - x0), number((x1 - x0) / abs(dy)) if dy else "n/a"])
+                     number(x1 - x0), cost])
     header = [mx.title, my.title, f"extra {mx.title}", f"{mx.title} per {unit} of {my.title}"]
     return [("h2", "Marginal cost of safety"),
             ("p", f"Along {source}, from the cheapest point up: what each further step of "
                   f"{my.title} costs in {mx.title}."),
             ("table", header, rows)]
+
+
+def _half(interval: tuple[float, float, float]) -> float:
+    """Half the width of a 95% interval ``(mean, low, high)`` (0 when it has none)."""
+    _, low, high = interval
+    return 0.0 if math.isnan(low) else (high - low) / 2
 
 
 def _unit(m: Measure) -> tuple[float, str]:
