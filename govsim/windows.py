@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from govsim.intervals import mean_interval
+from govsim.run import SUMMARY_MONTHS
 from govsim.timeline import Step
 
 if TYPE_CHECKING:
@@ -318,7 +319,7 @@ def paired_persistence(differences: pd.DataFrame, scenario: Scenario,
     bands = pd.DataFrame([mean_interval(v.to_numpy(dtype=float))[:3] for _, v in by_month],
                          index=sorted(by_month.groups), columns=["mean", "low", "high"])
     noise = ~((bands["low"] > 0) | (bands["high"] < 0))  # no interval counts as noise too
-    last = differences[differences["step"] > differences["step"].max() - PRE_MONTHS]
+    last = differences[differences["step"] > differences["step"].max() - SUMMARY_MONTHS]
     tail = mean_interval(last.groupby("replicate")[column].mean().to_numpy(dtype=float))[:3]
     out = []
     for label, start, end in endings(scenario):
