@@ -139,8 +139,9 @@ def check_swappable(folder: Path, flag: str = "--out") -> None:
         FolderError: naming the folder and what to give instead.
     """
     resolved = folder.resolve()
-    if resolved == Path.cwd().resolve() or os.path.ismount(resolved):
-        what = "the current folder" if resolved == Path.cwd().resolve() else "a mount point"
+    here = resolved == Path.cwd().resolve()
+    if here or os.path.ismount(resolved):
+        what = "the current folder" if here else "a mount point"
         raise FolderError(f"{flag} {folder}: {what} cannot be replaced by the new results; "
                           f"give a folder inside it, e.g. {folder / 'results'}")
     longest = len(_beside_name(resolved, _STAGING, "0" * 10))
