@@ -122,9 +122,8 @@ def reproduce_lines(c: Comparison, out: Path | str = "out/compare",
 
 
 def _toml(value) -> str:
-    """A value as ``--set`` reads it (a TOML value): floats in full, so the run is exact."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value + '"'
-    return repr(value)
+    """A value as ``--set`` reads it (a TOML value, written by tomli_w as the scenario files
+    are): floats in full, so the run is exact."""
+    import tomli_w
+
+    return tomli_w.dumps({"v": value}).partition("=")[2].strip()
