@@ -53,9 +53,10 @@ SIZE_FIELDS = ("run.months", "consumers.count", "consumers.population", "busines
 def unlike_sizes(scenarios) -> list[str]:
     """Size fields on which compared scenarios differ, one line each (or []): their
     differences then mix the policy with the size of the run or of the district."""
+    flat = {s.name: s.flat() for s in scenarios}
     out = []
     for field in SIZE_FIELDS:
-        values = {s.name: s.flat()[field] for s in scenarios}
+        values = {name: fields[field] for name, fields in flat.items()}
         if len(set(values.values())) > 1:
             shown = ", ".join(f"{name} {value:,}" for name, value in values.items())
             out.append(f"the scenarios differ in {field} ({shown}), so their differences are "
