@@ -10,12 +10,19 @@ import govsim
 ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 
 
-def test_odd_lists_every_parameter_with_its_default():
+def odd_parameter_cells() -> dict[str, list[str]]:
+    """The ODD's parameter table: each parameter's cells after its name (default, unit,
+    range, meaning, source)."""
     rows = {}
     for line in ODD.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"\| `([a-z_.]+)` \| ([^|]+) \|", line)
+        match = re.match(r"\| `([a-z_.]+)` \|(.*)\|\s*$", line)
         if match:
-            rows[match.group(1)] = match.group(2).strip()
+            rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
+    return rows
+
+
+def test_odd_lists_every_parameter_with_its_default():
+    rows = {name: cells[0] for name, cells in odd_parameter_cells().items()}
     flat = govsim.Scenario().flat()
     missing = [name for name in flat if name not in ("name", "description") and name not in rows]
     assert not missing, f"parameters missing from docs/ODD.md: {missing}"
@@ -35,11 +42,8 @@ def test_odd_lists_every_parameter_with_its_default():
 def test_odd_gives_every_numeric_parameters_range_as_the_schema_allows_it():
     from govsim.fields import scenario_fields
 
-    ranges = {}
-    for line in ODD.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"\| `([a-z_.]+)` \| [^|]+ \| [^|]* \| ([^|]+) \|", line)
-        if match:
-            ranges[match.group(1)] = match.group(2).strip()
+    ranges = {name: cells[2] for name, cells in odd_parameter_cells().items()
+              if len(cells) > 2}
     wrong = []
     for spec in scenario_fields(govsim.Scenario).values():
         if spec.minimum is None or spec.maximum is None or spec.choices:
