@@ -30,10 +30,11 @@ HASH_CHARS = 8  # 16**8: two different what-ifs share a name once in four billio
 MAX_LABEL = 60  # characters of scenario names before they are counted instead of listed
 
 
-def fingerprint(payload: Any) -> str:
-    """A short, stable hash of JSON-able ``payload`` (key order does not matter)."""
+def fingerprint(payload: Any, chars: int = HASH_CHARS) -> str:
+    """A short, stable hash of JSON-able ``payload`` (key order does not matter), ``chars``
+    hexadecimal digits long."""
     text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:HASH_CHARS]
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:chars]
 
 
 def what_was_run(scenarios: Sequence[Scenario], **settings: Any) -> dict[str, Any]:

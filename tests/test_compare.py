@@ -266,6 +266,66 @@ def test_failed_report_leaves_nothing_half_written(files, tmp_path, monkeypatch)
     assert not out.exists()
 
 
+# --- interrupted comparisons ---
+
+
+def _interrupt_after(monkeypatch, n: int) -> list:
+    """Make the n+1-th run stop the comparison as Ctrl-C would; returns the runs made."""
+    from govsim.run import run as real
+
+    made = []
+
+    def counting(*args, **kwargs):
+        if len(made) == n:
+            raise KeyboardInterrupt
+        made.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cmp.core, "run", counting)
+    return made
+
+
+def test_an_interrupted_comparison_keeps_its_runs_and_the_same_command_continues(
+        files, report, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    argv = ["compare", *(str(files[n]) for n in CURES), "--baseline", str(files["baseline"]),
+            "--replicates", "3", "--workers", "1", "--seed", "5", "--out", str(out)]
+    _interrupt_after(monkeypatch, 4)
+    assert cli.main(argv) == 130
+    err = capsys.readouterr().err
+    assert "4 finished runs are kept" in err and "run the same command again" in err
+    assert not out.exists()
+    made = _interrupt_after(monkeypatch, 99)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli.main(argv) == 0
+    assert len(made) == 5  # 3 scenarios x 3 replicates, 4 of them kept
+    assert "4 finished runs kept" in capsys.readouterr().err
+    # the same numbers as the comparison that was never interrupted (the report fixture)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"),
+                                  pd.read_parquet(report[0] / "runs.parquet"), check_exact=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # the kept runs are gone
+
+
+def test_kept_runs_serve_only_the_same_scenario_seed_and_model(files, tmp_path, monkeypatch):
+    from govsim.compare import checkpoint
+
+    p = _plan(files, replicates=2)
+    first = cmp.run_all(p, keep=checkpoint.Checkpoint(tmp_path / "out"))
+    made = _interrupt_after(monkeypatch, 99)
+    again = cmp.run_all(p, keep=checkpoint.Checkpoint(tmp_path / "out"))
+    assert made == []
+    pd.testing.assert_frame_equal(first, again, check_exact=True)
+    cmp.run_all(_plan(files, replicates=2, seed=12), keep=checkpoint.Checkpoint(tmp_path / "out"))
+    assert len(made) == 6  # other seeds: every run
+    edited = cmp.plan([str(files["strict_law"])], baseline=str(files["baseline"]),
+                      replicates=2, seed=11, months=12)
+    cmp.run_all(edited, keep=checkpoint.Checkpoint(tmp_path / "out"))
+    assert len(made) == 10  # shorter runs: every run again
+    monkeypatch.setattr(checkpoint, "model_code_fingerprint", lambda: "another model")
+    cmp.run_all(p, keep=checkpoint.Checkpoint(tmp_path / "out"))
+    assert len(made) == 16  # the model's code changed: every run again
+
+
 # --- the report ---
 
 

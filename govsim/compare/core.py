@@ -29,15 +29,9 @@ Example:
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -49,6 +43,7 @@ from scipy import stats as sps
 
 from govsim.calibrate.posterior import DRAW_PREFIX
 from govsim.compare import costs
+from govsim.compare.checkpoint import Checkpoint
 from govsim.intervals import CONFIDENCE, mean_interval
 from govsim.metrics import COLUMNS
 from govsim.output import HEADLINES
@@ -57,6 +52,7 @@ from govsim.scenario import Scenario, ScenarioError, bundled_scenarios, resolve
 from govsim.sizing import cores
 
 MIN_REPLICATES = 2  # an interval needs at least two runs
+MAX_CHUNK_RUNS = 4  # runs per worker chunk at most (each chunk is kept as it finishes)
 BASELINE_NAME = "baseline"
 
 # --- outcomes ------------------------------------------------------------------------------
@@ -299,7 +295,8 @@ def default_workers() -> int:
     return cores()
 
 
-def run_all(p: Plan, workers: int = 1, progress: bool = False) -> pd.DataFrame:
+def run_all(p: Plan, workers: int = 1, progress: bool = False,
+            keep: Checkpoint | None = None) -> pd.DataFrame:
     """Run every replicate of every scenario.
 
     Args:
@@ -307,6 +304,8 @@ def run_all(p: Plan, workers: int = 1, progress: bool = False) -> pd.DataFrame:
         workers: processes; 1 runs in this process. The numbers do not depend on it: every
             run has its own seed and results are ordered by (scenario, replicate).
         progress: show a progress bar over all runs (only when stderr is a terminal).
+        keep: where finished runs are kept as they arrive and read back from: runs kept by
+            an earlier, interrupted call are not run again.
 
     Returns:
         One row per run and month: ``scenario``, ``replicate``, ``seed``, then the columns
@@ -315,90 +314,68 @@ def run_all(p: Plan, workers: int = 1, progress: bool = False) -> pd.DataFrame:
     seeds = p.seeds
     tasks = [(i, r, seeds[r]) for i in range(len(p.scenarios)) for r in range(p.replicates)]
     results: dict[tuple[int, int], pd.DataFrame] = {}
-    with _progress_bar(len(tasks), progress) as bar:
-        for done in _execute(p, tasks, workers):
+    if keep is not None:
+        for i, r, seed in tasks:
+            kept = keep.load(p.scenario(i, r), seed)
+            if kept is not None:
+                results[(i, r)] = kept
+    todo = [task for task in tasks if task[:2] not in results]
+    with _progress_bar(len(tasks), progress, initial=len(results)) as bar:
+        for done in _execute(p, todo, workers):
             results.update(done)
+            if keep is not None:
+                for (i, r), timeseries in done.items():
+                    keep.save(p.scenario(i, r), seeds[r], timeseries)
             bar.update(len(done))
     frames = [_label(results[(i, r)], p.scenarios[i].name, r, seed, p.drawn(i, r))
               for i, r, seed in tasks]
     return pd.concat(frames, ignore_index=True)
 
 
-def _progress_bar(total: int, enabled: bool):
+def _progress_bar(total: int, enabled: bool, initial: int = 0):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="run", desc="govsim compare", dynamic_ncols=True,
-                disable=not (enabled and sys.stderr.isatty()))
+    return tqdm(total=total, initial=initial, unit="run", desc="govsim compare",
+                dynamic_ncols=True, disable=not (enabled and sys.stderr.isatty()))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Runs for one worker: ``(scenario index, replicate, seed)`` with their scenarios."""
+
+    key: str
+    scenarios: dict[tuple[int, int], Scenario]
+    tasks: tuple[tuple[int, int, int], ...]
 
 
 def _execute(p: Plan, tasks: list[tuple[int, int, int]], workers: int):
-    """Yield ``{(scenario index, replicate): timeseries}`` chunk by chunk as they finish."""
+    """Yield ``{(scenario index, replicate): timeseries}`` chunk by chunk as they finish, on
+    the sweep's executors (which stop their workers on Ctrl-C and replace dead ones)."""
+    from govsim.sweep.executors import make_executor
+
+    if not tasks:
+        return
     size = _chunk_size(len(tasks), workers)
-    chunks = [tasks[k:k + size] for k in range(0, len(tasks), size)]
-    payloads = [({(i, r): p.scenario(i, r) for i, r, _ in chunk}, chunk) for chunk in chunks]
-    if workers <= 1 or len(chunks) == 1:
-        for payload in payloads:
-            yield run_chunk(*payload)
-        return
-    # "spawn" everywhere (mesa sets it on import anyway): no forked copies of threads or state
-    context = multiprocessing.get_context("spawn")
-    # the sweep's watchdog: a worker whose parent is killed exits instead of running on
-    from govsim.sweep.worker import init_worker
-
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
-                               initializer=init_worker, initargs=(os.getpid(),))
-    try:
-        with _workers_ignore_interrupts():
-            pending = {pool.submit(run_chunk, *payload) for payload in payloads}
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield future.result()
-    except BaseException:
-        _stop(pool)
-        raise
-    pool.shutdown()
-
-
-@contextmanager
-def _workers_ignore_interrupts():
-    """Ignore Ctrl-C while the workers are spawned, so that they inherit ignoring it.
-
-    Ctrl-C reaches every process of the terminal; the parent alone should handle it (it stops
-    the workers) rather than each worker printing a traceback. A signal ignored at start-up
-    stays ignored in a new Python process, even while it imports its modules.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set signal handlers
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """After an error or Ctrl-C: start nothing more and stop the chunks under way."""
-    # Python < 3.14 has no public way to stop running workers (3.14: terminate_workers());
-    # the list must be taken before shutdown() forgets it.
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
+    chunks = (Chunk(str(k), {(i, r): p.scenario(i, r) for i, r, _ in tasks[k:k + size]},
+                    tuple(tasks[k:k + size])) for k in range(0, len(tasks), size))
+    with make_executor(workers=max(1, min(workers, math.ceil(len(tasks) / size)))) as executor:
+        for _, done in executor.map(chunks, function=run_chunk, on_killed=None):
+            yield done
 
 
 def _chunk_size(n_tasks: int, workers: int) -> int:
-    # A worker process costs 1-2 s to start (spawn imports mesa), so each gets a few chunks
-    # of several runs; a few chunks per worker still balance scenarios of unequal speed and
-    # move the progress bar.
-    return max(1, math.ceil(n_tasks / (max(workers, 1) * 6)))
+    # In one process, one run at a time: each is kept the moment it finishes. Workers stay
+    # up from chunk to chunk, so a few chunks per worker balance scenarios of unequal speed
+    # and move the progress bar; at most a few runs each, so an interruption loses little.
+    if workers <= 1:
+        return 1
+    return max(1, min(math.ceil(n_tasks / (workers * 6)), MAX_CHUNK_RUNS))
 
 
-def run_chunk(scenarios: dict[tuple[int, int], Scenario],
-              tasks: Iterable[tuple[int, int, int]]) -> dict[tuple[int, int], pd.DataFrame]:
-    """Run a chunk of ``(scenario index, replicate, seed)`` tasks (in a worker process)."""
-    return {(i, r): run(scenarios[(i, r)], seed=seed).timeseries for i, r, seed in tasks}
+def run_chunk(chunk: Chunk) -> dict[tuple[int, int], pd.DataFrame]:
+    """Run a chunk (in a worker process)."""
+    return {(i, r): run(chunk.scenarios[(i, r)], seed=seed).timeseries
+            for i, r, seed in chunk.tasks}
 
 
 def _label(timeseries: pd.DataFrame, name: str, replicate: int, seed: int,
@@ -574,10 +551,12 @@ class Comparison:
                                         self.plan.names[1:])
 
 
-def compare(p: Plan, workers: int = 1, progress: bool = False) -> Comparison:
-    """Run a plan and compute its statistics (nothing is written)."""
+def compare(p: Plan, workers: int = 1, progress: bool = False,
+            keep: Checkpoint | None = None) -> Comparison:
+    """Run a plan and compute its statistics (nothing is written but the runs ``keep``
+    keeps; see :func:`run_all`)."""
     start = time.perf_counter()
-    runs = run_all(p, workers=workers, progress=progress)
+    runs = run_all(p, workers=workers, progress=progress, keep=keep)
     elapsed = time.perf_counter() - start
     per_run = run_summaries(runs, p)
     return Comparison(p, runs, per_run, statistics(per_run, p), elapsed)
