@@ -241,8 +241,9 @@ def test_disk_full_while_writing_a_report_leaves_the_old_one(old_report, tmp_pat
                           "--workers", "1", "--out", out, "--force")
     assert code == 2
     one_clean_line(err, "no space left on the disk", "left as it was")
+    assert "finished runs are kept" in err  # the runs were done: only the report failed
     assert tree(out) == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".rep.unfinished"]
 
 
 def test_disk_full_in_run_gives_one_line_and_no_folder(tmp_path, capsys, monkeypatch):
@@ -375,8 +376,9 @@ def test_killing_compare_kills_its_workers_and_keeps_the_old_report(old_report, 
         p.kill()
     assert alive == [], "worker processes outlived their killed parent"
     assert tree(out) == before
-    folders.claim(out, "compare")  # the next compare starts clean
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".rep")] == []
+    folders.claim(out, "compare")  # the next compare starts clean, with the runs kept so far
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".rep")] \
+        in ([], [".rep.unfinished"])
 
 
 # --- 4. work sized before it starts ---------------------------------------------------------

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from govsim.compare.checkpoint import Checkpoint
-from govsim.compare.core import Comparison, Plan, compare, default_workers, plan
+from govsim.compare.core import compare, default_workers, plan
 from govsim.compare.report import write_report
 from govsim.compare.report.text import text_table
 from govsim.naming import command_line, content_id, output_folder
@@ -62,13 +64,12 @@ def main(args) -> int:
     print(f"govsim compare: {len(p.scenarios)} scenarios x {p.replicates} replicates = "
           f"{p.n_runs} runs on {workers} process{'es' if workers > 1 else ''} "
           f"(master seed {p.master_seed})", file=sys.stderr)
-    keep = Checkpoint(target.path)
-    result = _compare_keeping_runs(p, workers, keep)
     argv = getattr(args, "argv", None)
-    with folders.staged(target) as tmp:  # the old report stays whole until the new one is
-        written = write_report(result, tmp, final=target.path,
-                               command=command_line(argv) if argv is not None else None)
-    keep.remove()
+    with _keeping_runs(Checkpoint(target.path)) as keep:
+        result = compare(p, workers=workers, progress=True, keep=keep)
+        with folders.staged(target) as tmp:  # the old report stays whole until the new one is
+            written = write_report(result, tmp, final=target.path,
+                                   command=command_line(argv) if argv is not None else None)
     files = {key: target.path / Path(path).relative_to(tmp) for key, path in written.items()}
     print(text_table(result))
     print(f"\n{p.n_runs} runs in {result.elapsed:.0f} s. Report: {files['html']}")
@@ -76,21 +77,24 @@ def main(args) -> int:
     return 0
 
 
-def _compare_keeping_runs(p: Plan, workers: int, keep: Checkpoint) -> Comparison:
-    """Run the comparison, keeping each run as it finishes; say what was kept if it stops."""
+@contextmanager
+def _keeping_runs(keep: Checkpoint) -> Iterator[Checkpoint]:
+    """Keep each run as it finishes until the report is written; if the command stops
+    before that (Ctrl-C, an error, a full disk), say where the runs are kept."""
     before = keep.count()
     if before:
         print(f"govsim compare: {before} finished runs kept from an earlier, interrupted "
-              "comparison into this folder; those that match this one are not run again",
-              file=sys.stderr)
+              "comparison into this folder; those of the same scenarios, seeds and model "
+              "are not run again", file=sys.stderr)
     try:
-        return compare(p, workers=workers, progress=True, keep=keep)
+        yield keep
     except BaseException:
         if keep.count():
             print(f"govsim compare: stopped; {keep.count()} finished runs are kept in "
                   f"{keep.folder}: run the same command again to continue from them",
                   file=sys.stderr)
         raise
+    keep.remove()
 
 
 def _check_out(out: Path) -> None:
