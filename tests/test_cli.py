@@ -134,3 +134,18 @@ def test_a_known_name_gets_no_did_you_mean(setting, expected, capsys):
     err = capsys.readouterr().err
     assert expected in err and "did you mean" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_help_loads_no_model_and_govsim_run_stays_the_function():
+    # `govsim --help` and bad arguments answer at once: the package loads the model (Mesa,
+    # pandas, SciPy) only when a command needs it; and loading the module govsim.run on the
+    # way never hides the function govsim.run
+    code = ("import sys, govsim.cli\n"
+            "heavy = [m for m in ('mesa', 'pandas', 'scipy') if m in sys.modules]\n"
+            "assert not heavy, heavy\n"
+            "import govsim, govsim.run\n"
+            "from govsim.run import summarize\n"
+            "assert callable(govsim.run) and govsim.run.__module__ == 'govsim.run'\n"
+            "assert govsim.Scenario.__name__ == 'Scenario'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
