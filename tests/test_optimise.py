@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 
 from govsim.cli import main
@@ -460,21 +461,51 @@ def test_a_bundled_scenario_that_beats_front_points_on_both_is_named(tmp_path):
 
     problem = load_problem(write(tmp_path, FRONT.format(replicates=1, trials=8, reevaluate=2,
                                                         noise=0.0)))  # minimise cost, harm
-    def evaluation(cost: float, harm: float):
-        return SimpleNamespace(ok=True, means=lambda: {"cost": cost, "harm": harm})
-
-    def point(cost: float, harm: float):
-        return SimpleNamespace(figures={"cost": cost, "harm": harm})
-
     base = Scenario()
     law = base.with_overrides({"name": "law", "law.business_fine_yuan": 100_000.0})
-    result = SimpleNamespace(problem=problem, kept=[point(0.2, 0.7), point(0.6, 0.2)],
-                             references={STATUS_QUO: (base, evaluation(0.0, 1.0)),
-                                         "law": (law, evaluation(0.5, 0.15)),
-                                         "weak": (law, evaluation(0.9, 0.9))})
-    (note,) = bundled_beating(result)  # "weak" beats nothing and is not named
+    result = SimpleNamespace(problem=problem, kept=[_point(0.2, 0.7), _point(0.6, 0.2)],
+                             references={STATUS_QUO: (base, _evaluation(0.0, 1.0)),
+                                         "law": (law, _evaluation(0.5, 0.15)),
+                                         "weak": (law, _evaluation(0.9, 0.9)),
+                                         "noisy": (law, _evaluation(0.5, 0.15, noise=0.3))})
+    # "weak" beats nothing; "noisy" beats point 2 on the mean only, within its noise
+    (note,) = bundled_beating(result)
     assert note.startswith("The bundled scenario law, which also changes "
                            "law.business_fine_yuan, does better on both than point 2 ")
+
+
+def _evaluation(cost: float, harm: float, noise: float = 0.01):
+    """Four replicates around (cost, harm), the same seeds as every other: the noise they
+    share cancels in a paired difference, the rest (``noise``) does not."""
+    from types import SimpleNamespace
+
+    shared = np.array([0.03, -0.01, 0.02, -0.04])
+    own = noise * np.array([1.0, -1.0, -1.0, 1.0])
+    per_run = pd.DataFrame({"cost": cost + shared + own, "harm": harm + shared + own})
+    return SimpleNamespace(ok=True, per_run=per_run, means=lambda: per_run.mean().to_dict())
+
+
+def _point(cost: float, harm: float, noise: float = 0.01):
+    from types import SimpleNamespace
+
+    fresh = _evaluation(cost, harm, noise)
+    return SimpleNamespace(fresh=fresh, figures=fresh.means())
+
+
+def test_the_status_quo_is_beaten_only_beyond_noise(tmp_path):
+    from types import SimpleNamespace
+
+    from govsim.optimise.report import STATUS_QUO, answer
+
+    problem = load_problem(write(tmp_path, FRONT.format(replicates=1, trials=8, reevaluate=2,
+                                                        noise=0.0)))  # minimise cost, harm
+    kept = [_point(0.2, 0.7), _point(0.5, 0.5, noise=0.4), _point(0.6, 1.2)]
+    result = SimpleNamespace(problem=problem, rows=[], kept=kept, dropped=[],
+                             references={STATUS_QUO: (Scenario(), _evaluation(0.8, 0.9))})
+    text = answer(result)
+    # point 1 is surely better on both; point 2 on the mean only; point 3 is worse on harm
+    assert "is beaten on both by 1 of them (paired by replicate" in text
+    assert "1 more do better on both on the mean only, within noise" in text
 
 
 def test_a_marginal_cost_over_a_step_within_noise_is_not_given(tmp_path):

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from govsim.intervals import mean_interval
 from govsim.optimise import folder
 from govsim.optimise.figure import axes_of, front_png
 from govsim.optimise.front import non_dominated
@@ -136,6 +137,7 @@ def answer(result: Result) -> str:
             sq = result.references[STATUS_QUO][1]
             text += (" The status quo: " + "; ".join(
                 f"{m.title} {with_interval(sq.interval(m.key))}" for m in p.measures) + ".")
+            text += " " + _against_status_quo(o, best.fresh, sq)
         return text
     a, b = p.objectives[0], p.objectives[1]
     if not kept:
@@ -151,36 +153,73 @@ def answer(result: Result) -> str:
         text += (f" {len(dropped)} of the search's front looked better than they are and "
                  "were dropped.")
     if STATUS_QUO in result.references:
-        sq = result.references[STATUS_QUO][1].means()
-        better = [c for c in kept if _dominates(p, c.figures, sq)]
+        status_quo = result.references[STATUS_QUO][1]
+        sq = status_quo.means()
+        sure = [surely_better(p, c.fresh, status_quo) for c in kept]
+        on_mean = sum(_dominates(p, c.figures, sq) and not s for c, s in zip(kept, sure,
+                                                                               strict=True))
         text += (f" The status quo ({a.title} {number(sq[a.key])}, {b.title} "
                  f"{number(sq[b.key])}) is " + (
-                     f"beaten on both by {len(better)} of them" if better else
-                     "not beaten on both by any of them") + " (means of the same fresh runs).")
+                     f"beaten on both by {sum(sure)} of them" if any(sure) else
+                     "not surely beaten on both by any of them")
+                 + " (paired by replicate: both differences' 95% intervals exclude zero)")
+        if on_mean:
+            text += f"; {on_mean} more do better on both on the mean only, within noise"
+        text += "."
     return text + "".join(f" {note}" for note in bundled_beating(result))
+
+
+def _against_status_quo(o: Measure, best, status_quo) -> str:
+    """The answer's difference from the status quo on the objective, paired by replicate
+    (the two were run with the same fresh seeds)."""
+    mean, low, high, _ = _paired(o.key, best, status_quo)
+    if math.isnan(low):
+        return ""
+    noise = " (within noise)" if low <= 0 <= high else ""
+    return (f"Its {o.title} differs from the status quo's by {number(mean)} (95% interval "
+            f"{number(low)} to {number(high)}, paired by replicate){noise}.")
+
+
+def _paired(key: str, x, y) -> tuple[float, float, float, int]:
+    """Mean difference ``x - y`` of a measure over replicates run with the same seeds,
+    with its 95% t-interval."""
+    return mean_interval(x.per_run[key].to_numpy(dtype=float)
+                         - y.per_run[key].to_numpy(dtype=float))
+
+
+def surely_better(p: Problem, x, y) -> bool:
+    """Whether evaluation ``x`` does better than ``y`` on every objective beyond noise:
+    each paired difference's 95% interval excludes zero on the better side. The two were
+    run with the same fresh seeds, so their runs pair by replicate, and the pairing
+    removes the noise both share."""
+    for o in p.objectives:
+        _, low, high, _ = _paired(o.key, x, y)
+        if not (high < 0 if o.direction == "minimise" else low > 0):
+            return False  # NaN bounds (one replicate) compare False: not sure either
+    return True
 
 
 def bundled_beating(result: Result) -> list[str]:
     """Notes on bundled scenarios that do better on every objective than some of the
-    front's mixes (means of the same fresh runs): they reach it with settings beyond the
-    levers searched, which the reader should know."""
+    front's mixes, beyond noise (:func:`surely_better`): they reach it with settings beyond
+    the levers searched, which the reader should know."""
     p = result.problem
     base = result.references.get(STATUS_QUO)
     notes = []
     for name, (scenario, evaluation) in result.references.items():
         if name == STATUS_QUO or not evaluation.ok:
             continue
-        means = evaluation.means()
         beaten = [k for k, c in enumerate(result.kept, start=1)
-                  if _dominates(p, means, c.figures)]
+                  if surely_better(p, evaluation, c.fresh)]
         if not beaten:
             continue
         beyond = sorted(set(scenario.diff(base[0])) - set(p.levers)) if base else []
         how = f", which also changes {', '.join(beyond)}," if beyond else ""
         points = ", ".join(map(str, beaten))
         notes.append(f"The bundled scenario {name}{how} does better on both than point"
-                     f"{'s' if len(beaten) > 1 else ''} {points} (means of the same fresh "
-                     "runs): the levers searched may not be the ones that matter most.")
+                     f"{'s' if len(beaten) > 1 else ''} {points} (paired by replicate, "
+                     "beyond noise): the levers searched may not be the ones that matter "
+                     "most.")
     return notes
 
 
