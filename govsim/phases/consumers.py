@@ -211,11 +211,14 @@ def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:
     """
     c = model.consumers
     wom = model.params.participation.word_of_mouth
-    indptr, indices = c.neighbours.indptr, c.neighbours.indices
-    starts = indptr[ill]
-    lengths = indptr[ill + 1] - starts
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    heard = indices[np.arange(lengths.sum()) + offsets]  # one entry per (ill, neighbour) tie
+    indptr = c.neighbours.indptr
+    starts, ends = indptr[ill], indptr[ill + 1]
+    lengths = ends - starts
+    # tie j of the concatenated rows sits at j + (row's start - ties in earlier rows), and
+    # ties in earlier rows = cumsum - lengths, so the shift is ends - cumsum: fewer steps
+    ties = np.repeat(ends - np.cumsum(lengths), lengths)
+    ties += np.arange(len(ties))
+    heard = c.neighbours.indices[ties]  # one entry per (ill, neighbour) tie
     c.aware[heard[model.rng.random(len(heard)) < wom]] = True
     c.aware[ill] = True
     # all ill neighbours: trust x (1 - HEARSAY_TRUST_LOSS x word_of_mouth), shared by degree
