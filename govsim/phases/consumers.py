@@ -222,6 +222,23 @@ def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:
     c.aware[heard[model.rng.random(len(heard)) < wom]] = True
     c.aware[ill] = True
     # all ill neighbours: trust x (1 - HEARSAY_TRUST_LOSS x word_of_mouth), shared by degree
-    keep = (1.0 - HEARSAY_TRUST_LOSS * wom / c.degree[heard]).astype(np.float32)
-    np.multiply.at(c.trust, heard, keep)
+    np.multiply.at(c.trust, heard, _hearsay_keep(c.degree, wom)[heard])
     c.trust[ill] *= np.float32(1.0 - ILL_TRUST_LOSS)
+
+
+# the network and word_of_mouth of the last run: (degree, word_of_mouth, trust kept)
+_hearsay: dict[str, tuple[np.ndarray, float, np.ndarray]] = {}
+
+
+def _hearsay_keep(degree: np.ndarray, wom: float) -> np.ndarray:
+    """Share of its trust a consumer keeps per ill neighbour (float32, by consumer).
+
+    Fixed while the network and ``word_of_mouth`` are, so worked out once for all consumers
+    and gathered for the ties of the ill: the same values as three numpy steps a month on
+    the ties (each element is computed alone, so where it is computed does not matter).
+    """
+    cached = _hearsay.get("last")
+    if cached is None or cached[0] is not degree or cached[1] != wom:
+        cached = degree, wom, (1.0 - HEARSAY_TRUST_LOSS * wom / degree).astype(np.float32)
+        _hearsay["last"] = cached  # one entry, replaced whole: runs follow each other
+    return cached[2]
