@@ -70,8 +70,9 @@ def consume(model: GovernanceModel) -> None:
     model.tally["illness_cases"] = len(ill) * scale
     model.tally["illness_from_businesses"] = len(from_business) * scale
     model.tally["complaints"] = len(complainants) * scale
-    n_traceable = int(round(np.count_nonzero(complained[: len(from_business)]) * scale))
-    n_other = int(round(np.count_nonzero(complained[len(from_business):]) * scale))
+    traceable = np.count_nonzero(complained[: len(from_business)])
+    n_traceable = int(round(traceable * scale))
+    n_other = int(round((len(complainants) - traceable) * scale))  # the rest of them
     sellers, sources = Places(shares), Places(source)
     _attribute_complaints(model, n_traceable, n_other, sellers, sources)
     _lose_reputation(model, int(round(len(from_business) * scale)), shares, sources)
@@ -115,11 +116,11 @@ class Places:
     month's several draws from the same weights."""
 
     def __init__(self, weight: np.ndarray):
-        positive = weight != 0
-        if positive.all():
+        if weight.all():  # all non-zero (a float's truth), without a bool array first
             self.index, self.weight = None, weight  # all of them: nothing to gather
         else:
-            self.index = positive.nonzero()[0]  # on a bool array: np.flatnonzero is 5x slower
+            # on a bool array: np.flatnonzero is 5x slower
+            self.index = (weight != 0).nonzero()[0]
             self.weight = weight[self.index]
         self._cumulative = None
 
@@ -165,11 +166,10 @@ def _attribute_complaints(model: GovernanceModel, n_traceable: int, n_other: int
     attribution = model.params.participation.attribution_probability
     n_right = model.rng.binomial(n_traceable, attribution) if len(sources.weight) else 0
     n_people = n_traceable + n_other
-    b.complaints = np.zeros(b.count)
     b.complaints_true = np.zeros(b.count)
     where, people = _draw_businesses(model, n_right, sources)
     b.complaints_true[where] = people
-    b.complaints += b.complaints_true
+    b.complaints = b.complaints_true.copy()  # the same as adding them to zeros
     where, people = _draw_businesses(model, n_people - n_right, sellers)
     b.complaints[where] += people
     b.complaint_queue += b.complaints
