@@ -151,8 +151,13 @@ def _draw_businesses(model: GovernanceModel, n: int,
     cumulative = places.cumulative()
     # sorted look-ups search a narrowing range (numpy carries the last position over), and
     # the counts below do not depend on the order of the people
-    where = cumulative.searchsorted(np.sort(model.rng.random(n)) * cumulative[-1], side="right")
-    counts = np.bincount(np.minimum(where, k - 1), minlength=k)  # np.unique sorts: slower
+    u = model.rng.random(n)
+    u.sort()
+    u *= cumulative[-1]
+    where = cumulative.searchsorted(u, side="right")
+    if where[-1] == k:  # a draw rounded up to the total (sorted: only the last ones can)
+        np.minimum(where, k - 1, out=where)
+    counts = np.bincount(where, minlength=k)  # np.unique sorts: slower
     positions = (counts != 0).nonzero()[0]
     return places.businesses(positions), counts[positions]
 
