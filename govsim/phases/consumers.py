@@ -70,7 +70,8 @@ def consume(model: GovernanceModel) -> None:
     model.tally["illness_cases"] = len(ill) * scale
     model.tally["illness_from_businesses"] = len(from_business) * scale
     model.tally["complaints"] = len(complainants) * scale
-    traceable = np.count_nonzero(complained[: len(from_business)])
+    # a Python int: rounding a numpy float costs microseconds
+    traceable = int(np.count_nonzero(complained[: len(from_business)]))
     n_traceable = int(round(traceable * scale))
     n_other = int(round((len(complainants) - traceable) * scale))  # the rest of them
     sellers, sources = Places(shares), Places(source)
