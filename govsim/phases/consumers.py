@@ -221,7 +221,7 @@ def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:
     c = model.consumers
     wom = model.params.participation.word_of_mouth
     indptr = c.neighbours.indptr
-    starts, ends = indptr[ill], indptr[ill + 1]
+    starts, ends = indptr[ill], indptr[1:][ill]  # a shifted view: no ill + 1 array
     lengths = ends - starts
     # tie j of the concatenated rows sits at j + (row's start - ties in earlier rows), and
     # ties in earlier rows = cumsum - lengths, so the shift is ends - cumsum: fewer steps
