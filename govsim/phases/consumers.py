@@ -227,7 +227,9 @@ def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:
     # ties in earlier rows = cumsum - lengths, so the shift is ends - cumsum: fewer steps
     ties = np.repeat(ends - np.cumsum(lengths), lengths)
     ties += np.arange(len(ties))
-    heard = c.neighbours.indices[ties]  # one entry per (ill, neighbour) tie
+    # one entry per (ill, neighbour) tie; as numpy's index type, as the network's int32 would
+    # be converted again by each of the three look-ups below
+    heard = c.neighbours.indices[ties].astype(np.intp)
     c.aware[heard[model.rng.random(len(heard)) < wom]] = True
     c.aware[ill] = True
     # all ill neighbours: trust x (1 - HEARSAY_TRUST_LOSS x word_of_mouth), shared by degree
