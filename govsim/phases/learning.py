@@ -34,7 +34,7 @@ import numpy as np
 from scipy.special import expit
 
 from govsim.phases.consumers import DEMAND_RECOVERY
-from govsim.phases.enforcement import batch_value_yuan, product_fine_yuan, publication_reach
+from govsim.phases.enforcement import product_fine_yuan, publication_reach
 from govsim.phases.grading import sampling_chance
 from govsim.phases.procurement import bid_prices
 from govsim.state import SectorBeliefs
@@ -56,9 +56,10 @@ def adapt(model: GovernanceModel) -> None:
     cutting = ~b.complying
     group = b.sector * 2 + cutting  # (sector, cutting) in one index, for counts and sums
     compliers = np.bincount(group, minlength=6)[0::2]
+    sales = b.sales_yuan()  # this month's, for peers' losses and the revising businesses' costs
     _update_inspection_beliefs(model, b.sector_counts - compliers, cutting)
-    _learn_from_peers(model, group)
-    _revise_business_strategies(model, compliers / np.maximum(b.sector_counts, 1))
+    _learn_from_peers(model, group, sales)
+    _revise_business_strategies(model, compliers / np.maximum(b.sector_counts, 1), sales)
     _recover_demand(model)
     _adapt_agencies(model)
     _update_trust(model)
@@ -116,9 +117,9 @@ def _update_inspection_beliefs(model: GovernanceModel, cutters: np.ndarray,
     np.clip(b.belief, 0.0, 1.0, out=b.belief)
 
 
-def _learn_from_peers(model: GovernanceModel, group: np.ndarray) -> None:
+def _learn_from_peers(model: GovernanceModel, group: np.ndarray, sales: np.ndarray) -> None:
     """Move each sector's beliefs towards what its members saw this month (``group``:
-    each business's sector x 2 + 1 if it cuts corners)."""
+    each business's sector x 2 + 1 if it cuts corners; ``sales``: each business's sales)."""
     lr = model.params.businesses.belief_learning_rate
     seen = model.seen
     beliefs = model.beliefs
@@ -126,28 +127,37 @@ def _learn_from_peers(model: GovernanceModel, group: np.ndarray) -> None:
              seen.by_sector("unsafe_sampled"), lr)
     _towards(beliefs.fine_given_confirmed, seen.by_sector("fined"),
              seen.by_sector("confirmed"), lr)
-    sales = np.bincount(group, weights=model.businesses.sales_yuan(), minlength=6)
+    # six sums and three beliefs a sector: plain floats cost less than numpy calls on them
+    sales = np.bincount(group, weights=sales, minlength=6).tolist()
     for values, paid in ((beliefs.damages_per_sales, model.damages_paid_yuan),
                          (beliefs.reputation_per_sales, model.reputation_loss_yuan)):
-        rate = np.divide(np.bincount(group, weights=paid, minlength=6), sales,
-                         out=np.zeros(6), where=sales > 0).reshape(3, 2)
-        extra = rate[:, 1] - rate[:, 0]  # cutting peers' loss beyond complying peers'
-        values += lr * (np.maximum(extra, 0.0) - values)
+        paid = np.bincount(group, weights=paid, minlength=6).tolist()
+        rate = [p / s if s > 0 else 0.0 for p, s in zip(paid, sales, strict=True)]
+        # cutting peers' loss beyond complying peers' (rate is complying, cutting by sector)
+        extra = [cut - comply for comply, cut in zip(rate[0::2], rate[1::2], strict=True)]
+        values[:] = [v + lr * (max(e, 0.0) - v)
+                     for v, e in zip(values.tolist(), extra, strict=True)]
 
 
 def _towards(belief: np.ndarray, hits: np.ndarray, trials: np.ndarray, lr: float) -> None:
     """Move a sector's rate belief towards hits / trials where there were trials."""
-    seen = trials > 0
-    belief[seen] += lr * (hits[seen] / trials[seen] - belief[seen])
+    belief[:] = [v + lr * (h / n - v) if n > 0 else v  # three plain floats: no numpy calls
+                 for v, h, n in zip(belief.tolist(), hits.tolist(), trials.tolist(),
+                                    strict=True)]
 
 
 def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndarray:
     """Expected extra monthly loss from cutting corners (yuan) of businesses ``who``."""
     b = model.businesses
+    return _expected_loss(model, who, b.sector[who], b.sales_yuan(who))
+
+
+def _expected_loss(model: GovernanceModel, who: np.ndarray, sector: np.ndarray,
+                   sales: np.ndarray) -> np.ndarray:
+    """:func:`expected_loss_if_cutting`, given the sectors and sales of ``who``."""
+    b = model.businesses
     sc = model.params
     beliefs = model.beliefs
-    sector = b.sector[who]
-    sales = b.sales_yuan(who)
     fine_chance = beliefs.fine_given_confirmed.take(sector)
     margin_rate = sales * sc.businesses.margin / DEMAND_RECOVERY
     # sampling: the plan and its grade say how often it is sampled; peers say how often an
@@ -155,7 +165,7 @@ def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndar
     sampled = sampling_chance(model, model.planned_batches, who)
     sampled[b.followups_due[who] > 0] = 1.0  # a follow-up sample is announced and certain
     extra_unsafe = b.hazard_cut[who] - b.hazard_comply[who]
-    goods = batch_value_yuan(model, who)
+    goods = sc.businesses.batch_share_of_sales * sales  # batch_value_yuan, from sales at hand
     per_failure = (goods
                    + fine_chance * product_fine_yuan(model, who, goods)
                    + publication_reach(model, "sampling")
@@ -172,7 +182,8 @@ def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndar
     return sampling + inspection + market
 
 
-def _revise_business_strategies(model: GovernanceModel, comply_share: np.ndarray) -> None:
+def _revise_business_strategies(model: GovernanceModel, comply_share: np.ndarray,
+                                sales: np.ndarray) -> None:
     b = model.businesses
     bs = model.params.businesses
     rng = model.rng
@@ -182,9 +193,11 @@ def _revise_business_strategies(model: GovernanceModel, comply_share: np.ndarray
     revising = np.flatnonzero((rng.random(b.count) < bs.revision_rate) | news)
     if len(revising) == 0:
         return
-    gain = b.cost_yuan[revising] - expected_loss_if_cutting(model, revising)
-    norm = bs.conformity * (2 * comply_share[b.sector[revising]] - 1)
-    p_cut = expit(gain / bs.choice_noise_yuan - norm)
+    sector = b.sector[revising]
+    gain = b.cost_yuan[revising] - _expected_loss(model, revising, sector, sales[revising])
+    # the pull towards the sector's norm, worked out once a sector (three plain floats)
+    norm = np.array([bs.conformity * (2 * share - 1) for share in comply_share.tolist()])
+    p_cut = expit(gain / bs.choice_noise_yuan - norm.take(sector))
     b.complying[revising] = rng.random(len(revising)) >= p_cut
 
 
