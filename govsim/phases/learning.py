@@ -53,11 +53,10 @@ AGENCY_NOISE = 0.25           # agencies' decision noise, as a fraction of the p
 def adapt(model: GovernanceModel) -> None:
     """All three populations update."""
     b = model.businesses
-    cutting = ~b.complying
-    group = b.sector * 2 + cutting  # (sector, cutting) in one index, for counts and sums
+    group = b.sector * 2 + ~b.complying  # (sector, cutting) in one index, for counts and sums
     compliers = np.bincount(group, minlength=6)[0::2]
     sales = b.sales_yuan()  # this month's, for peers' losses and the revising businesses' costs
-    _update_inspection_beliefs(model, b.sector_counts - compliers, cutting)
+    _update_inspection_beliefs(model, b.sector_counts - compliers, group)
     _learn_from_peers(model, group, sales)
     _revise_business_strategies(model, compliers / np.maximum(b.sector_counts, 1), sales)
     _recover_demand(model)
@@ -100,20 +99,24 @@ def _extra_ill_per_customer(model: GovernanceModel) -> np.ndarray:
 
 
 def _update_inspection_beliefs(model: GovernanceModel, cutters: np.ndarray,
-                               cutting: np.ndarray) -> None:
+                               group: np.ndarray) -> None:
     """Belief <- belief + rate x (signal - belief), where the signal is the sector's share of
     corner-cutters an inspection caught this month, mixed with their own experience for
-    corner-cutters."""
+    corner-cutters (``group``: each business's sector x 2 + 1 if it cuts corners)."""
     b = model.businesses
     lr = model.params.businesses.belief_learning_rate
-    caught = model.seen.by_sector("cutters_inspected_caught")
-    peer_rate = np.divide(caught, cutters, out=np.zeros(3), where=cutters > 0)
-    peer = peer_rate.take(b.sector)
-    b.belief += lr * (peer - b.belief)
-    # corner-cutters weigh their own experience: OWN x (caught - peer rate) on top
-    cutting = cutting.nonzero()[0]
-    b.belief[cutting] -= lr * OWN_EXPERIENCE_WEIGHT * peer[cutting]
-    b.belief[b.caught_by_inspection.nonzero()[0]] += lr * OWN_EXPERIENCE_WEIGHT
+    own = lr * OWN_EXPERIENCE_WEIGHT
+    caught = model.seen.by_sector("cutters_inspected_caught").tolist()
+    peer = [n_caught / n if n > 0 else 0.0
+            for n_caught, n in zip(caught, cutters.tolist(), strict=True)]
+    step = np.array(peer).take(b.sector)
+    step -= b.belief
+    step *= lr
+    b.belief += step
+    # corner-cutters weigh their own experience: OWN x (caught - peer rate) on top. Taken by
+    # (sector, cutting), complying ones subtract 0: cheaper than picking out the cutters.
+    b.belief -= np.array([[0.0, own * rate] for rate in peer]).take(group)
+    b.belief[b.caught_by_inspection.nonzero()[0]] += own
     np.clip(b.belief, 0.0, 1.0, out=b.belief)
 
 
