@@ -117,7 +117,7 @@ def _update_inspection_beliefs(model: GovernanceModel, cutters: np.ndarray,
     # (sector, cutting), complying ones subtract 0: cheaper than picking out the cutters.
     b.belief -= np.array([[0.0, own * rate] for rate in peer]).take(group)
     b.belief[b.caught_by_inspection.nonzero()[0]] += own
-    np.clip(b.belief, 0.0, 1.0, out=b.belief)
+    b.belief.clip(0.0, 1.0, out=b.belief)  # the method skips np.clip's dispatch
 
 
 def _learn_from_peers(model: GovernanceModel, group: np.ndarray, sales: np.ndarray) -> None:
@@ -192,8 +192,11 @@ def _revise_business_strategies(model: GovernanceModel, comply_share: np.ndarray
     rng = model.rng
     # a share reconsider each month; news of one's own failed sample, fine or inspection
     # finding makes a business reconsider at once (specific deterrence)
-    news = b.notified | b.punished | b.caught_by_inspection
-    revising = np.flatnonzero((rng.random(b.count) < bs.revision_rate) | news)
+    reconsider = rng.random(b.count) < bs.revision_rate
+    reconsider |= b.notified  # in place: no temporary arrays
+    reconsider |= b.punished
+    reconsider |= b.caught_by_inspection
+    revising = reconsider.nonzero()[0]
     if len(revising) == 0:
         return
     sector = b.sector[revising]
@@ -264,7 +267,8 @@ def _update_trust(model: GovernanceModel) -> None:
         # inspections per named business (at most 1): stands for the share acted on
         acted = min(model.tally["inspections"] / named, 1.0)
         who = c.complainants
-        c.trust[who] += 0.2 * (acted - c.trust[who])
+        trust = c.trust[who]  # what `c.trust[who] += ...` does, with one gather, not two
+        c.trust[who] = trust + 0.2 * (acted - trust)
     if sc.participation.disclosure:
         visible = min(model.tally["businesses_fined"]
                       / (VISIBLE_ENFORCEMENT * model.businesses.count), 1.0)
