@@ -134,12 +134,23 @@ def _learn_from_peers(model: GovernanceModel, group: np.ndarray, sales: np.ndarr
     sales = np.bincount(group, weights=sales, minlength=6).tolist()
     for values, paid in ((beliefs.damages_per_sales, model.damages_paid_yuan),
                          (beliefs.reputation_per_sales, model.reputation_loss_yuan)):
-        paid = np.bincount(group, weights=paid, minlength=6).tolist()
+        paid = _sparse_sums(group, paid)
         rate = [p / s if s > 0 else 0.0 for p, s in zip(paid, sales, strict=True)]
         # cutting peers' loss beyond complying peers' (rate is complying, cutting by sector)
         extra = [cut - comply for comply, cut in zip(rate[0::2], rate[1::2], strict=True)]
         values[:] = [v + lr * (max(e, 0.0) - v)
                      for v, e in zip(values.tolist(), extra, strict=True)]
+
+
+def _sparse_sums(group: np.ndarray, values: np.ndarray) -> list[float]:
+    """Sums of ``values`` by group (six groups), when few of them are not 0.
+
+    Only a few businesses a month pay damages or lose customers to attributed illness
+    (under a tenth): np.bincount over their values alone gives the same sums, bit for bit
+    (adding 0.0 leaves a sum as it was), in under half the time of one over all.
+    """
+    paid = (values != 0).nonzero()[0]
+    return np.bincount(group.take(paid), weights=values.take(paid), minlength=6).tolist()
 
 
 def _towards(belief: np.ndarray, hits: np.ndarray, trials: np.ndarray, lr: float) -> None:
