@@ -27,6 +27,7 @@ CHANNELS = ("sampling", "followup", "complaint", "routine", "backcheck", "outbre
 PRODUCT_CHANNELS = ("sampling", "followup", "backcheck", "outbreak")
 BULLETIN_CHANNELS = ("sampling", "followup")  # sampling results are published by law
 DETECTED_BY = {channel: f"detected_by_{channel}" for channel in CHANNELS}  # tally keys
+FEW = 64  # up to this many businesses, distinct_businesses sorts them in Python
 
 
 def product_fine_yuan(model: GovernanceModel, businesses: np.ndarray,
@@ -73,6 +74,17 @@ def publish(model: GovernanceModel, businesses: np.ndarray, channel: str) -> Non
     model.tally["businesses_published"] += len(businesses)
 
 
+def distinct_businesses(businesses: np.ndarray) -> np.ndarray:
+    """``np.unique(businesses)``: each business once, in increasing order.
+
+    A channel confirms a handful of businesses a month; for so few, a Python set and sort
+    give the same array as ``np.unique`` at under half its cost.
+    """
+    if len(businesses) > FEW:
+        return np.unique(businesses)
+    return np.array(sorted(set(businesses.tolist())), dtype=businesses.dtype)
+
+
 def confirm(model: GovernanceModel, businesses: np.ndarray, channel: str) -> np.ndarray:
     """Record confirmed violations found through ``channel``, fine and publish them.
 
@@ -83,7 +95,7 @@ def confirm(model: GovernanceModel, businesses: np.ndarray, channel: str) -> np.
         return businesses
     b = model.businesses
     tally = model.tally
-    businesses = np.unique(businesses)
+    businesses = distinct_businesses(businesses)
     tally["detected_violations"] += len(businesses)
     tally[DETECTED_BY[channel]] += len(businesses)
     b.violations[businesses] += 1

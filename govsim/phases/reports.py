@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from govsim.phases.enforcement import batch_value_yuan, publish
+from govsim.phases.enforcement import batch_value_yuan, distinct_businesses, publish
 from govsim.phases.grading import FAILED_SAMPLE_POINTS, note_record
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def act_on_reports(model: GovernanceModel) -> None:
     model.businesses.notified[failed] = True
     model.tally["recalls"] += len(failed)
     model.tally["recall_cost_yuan"] += float(batch_value_yuan(model, failed).sum())
-    publish(model, np.unique(failed), "sampling")
+    publish(model, distinct_businesses(failed), "sampling")
     note_record(model, failed, FAILED_SAMPLE_POINTS)
     model.businesses.followups_due[failed] = model.params.system.followup_samples
     channel = [FAILURE_CHANNEL[followup] for followup in reports.followup[stands].tolist()]
