@@ -25,13 +25,17 @@ if TYPE_CHECKING:
 def sample_and_test(model: GovernanceModel) -> None:
     """Draw this month's samples, test them, and queue the reports."""
     if model.params.procurement.payer == "government":
-        agency = model.rng.permutation(_agency_per_batch_contracted(model))
+        # shuffle, not permutation: the same draws, without copying the fresh array
+        agency = _agency_per_batch_contracted(model)
+        model.rng.shuffle(agency)
         business, followup = plan_samples(model, len(agency))
     else:
         business, followup = plan_samples(model, monthly_batches_business_paid(model))
         agency = _agency_chosen_by_business(model, business)
     batches = test(model, business, agency, followup)
-    np.add.at(model.businesses.times_sampled, batches.business, 1)
+    times = model.businesses.times_sampled
+    # a 1 of the array's own type: with a Python int, np.add.at takes its slow, casting path
+    np.add.at(times, batches.business, times.dtype.type(1))
     model.agencies.tested = np.bincount(batches.agency, minlength=model.agencies.count)
     model.tested_this_month = batches
     model.pending_reports.append(batches)
@@ -152,17 +156,17 @@ def test(model: GovernanceModel, business: np.ndarray, agency: np.ndarray,
     offer_draw, collude_draw, shirk_draw, test_draw = rng.random((4, n))
     bribe_offered = cutting & (offer_draw < offer)
     colluded = bribe_offered & (collude_draw < ag.collude[agency])
-    shirked = ~colluded & (shirk_draw < ag.shirk[agency])
-    honest = ~(colluded | shirked)
+    # an agency that did not collude shirks when shirk_draw < shirk: a false report is either
+    false_report = colluded | (shirk_draw < ag.shirk[agency])
     detects = np.where(unsafe, ag.sensitivity[agency], 1.0 - model.params.market.specificity)
-    failed = honest & (test_draw < detects)
+    failed = (test_draw < detects) & ~false_report  # only an honest test fails a batch
     return Batches(
         month=model.steps,
         business=business,
         agency=agency,
         unsafe=unsafe,
         failed=failed,
-        false_report=~honest,
+        false_report=false_report,
         colluded=colluded,
         price_yuan=ag.price_yuan[agency],
         followup=followup,
