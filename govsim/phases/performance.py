@@ -34,13 +34,14 @@ def manage_performance(model: GovernanceModel) -> None:
     ag = model.agencies
     model.last_backchecks = np.zeros(ag.count, dtype=np.int64)
     model.last_false_found = np.zeros(ag.count, dtype=np.int64)
-    model.last_false_reports = np.zeros(ag.count, dtype=np.int64)
     affordable = _affordable_backchecks(model)
     affordable -= _backcheck_traced_clusters(model, affordable)
     reports = model.arrived_reports
-    if reports is not None and len(reports):
-        model.last_false_reports += np.bincount(reports.agency[reports.false_report],
-                                                minlength=ag.count)
+    if reports is None or len(reports) == 0:
+        model.last_false_reports = np.zeros(ag.count, dtype=np.int64)
+    else:
+        model.last_false_reports = np.bincount(reports.agency[reports.false_report],
+                                               minlength=ag.count)
         checked = _choose_backchecks(model, len(reports), affordable)
         _act_on_backchecks(model, reports.agency[checked], reports.false_report[checked],
                            reports.colluded[checked] & reports.unsafe[checked],
@@ -75,8 +76,10 @@ def _backcheck_traced_clusters(model: GovernanceModel, affordable: int) -> int:
     recent = b.last_pass_month[traced] >= model.steps - perf.outbreak_lookback_months
     who = traced[recent]
     n = model.staff.take(min(len(who), affordable), BACKCHECK_STAFF)
-    who = who[:n]
     model.tally["outbreak_backchecks"] += n
+    if n == 0:  # most months: the traced businesses' passes are old or checked already
+        return 0
+    who = who[:n]
     _act_on_backchecks(model, b.last_pass_agency[who], b.last_pass_false[who],
                        b.last_pass_colluded[who] & b.last_pass_unsafe[who], who,
                        b.last_pass_price[who], "outbreak")
@@ -126,10 +129,13 @@ def _fine_agencies(model: GovernanceModel, agency: np.ndarray, price: np.ndarray
 
 
 def _update_scores(model: GovernanceModel, checks: np.ndarray, caught: np.ndarray) -> None:
-    ag = model.agencies
-    seen = checks > 0
-    clean = 1.0 - caught[seen] / checks[seen]
-    ag.score[seen] = SCORE_MEMORY * ag.score[seen] + (1 - SCORE_MEMORY) * clean
+    # Agencies are few and at most a couple are back-checked in a month: one by one, in
+    # plain floats, costs less than the array operations, and gives the same numbers.
+    score = model.agencies.score
+    for a, (n, found) in enumerate(zip(checks.tolist(), caught.tolist(), strict=True)):
+        if n:
+            clean = 1.0 - found / n
+            score[a] = SCORE_MEMORY * score[a] + (1 - SCORE_MEMORY) * clean
 
 
 def _blacklist(model: GovernanceModel) -> None:
