@@ -31,9 +31,10 @@ def choose_weighted(rng: np.random.Generator, p: np.ndarray, size: int,
             cumulative = np.cumsum(p)
             cumulative /= cumulative[-1]
         new = cumulative.searchsorted(x, side="right")
-        first = np.unique(new, return_index=True)[1]
-        first.sort()
-        new = new.take(first)
+        if len(set(new.tolist())) < new.size:  # some drawn twice: keep each one's first pick
+            first = np.unique(new, return_index=True)[1]
+            first.sort()
+            new = new.take(first)
         found[n:n + new.size] = new
         n += new.size
     return found
