@@ -39,9 +39,11 @@ def act_on_reports(model: GovernanceModel) -> None:
     stands = reports.failed & ~reports.overturned
     _note_what_peers_see(model, reports, stands)
     stands = stands.nonzero()[0]  # positions: each mask below would search it again
+    model.tally["recalls"] += len(stands)
+    if len(stands) == 0:  # a third of months: nothing to recall, publish or investigate
+        return
     failed = reports.business[stands]
     model.businesses.notified[failed] = True
-    model.tally["recalls"] += len(failed)
     model.tally["recall_cost_yuan"] += float(batch_value_yuan(model, failed).sum())
     publish(model, distinct_businesses(failed), "sampling")
     note_record(model, failed, FAILED_SAMPLE_POINTS)
@@ -55,15 +57,17 @@ def _retest(model: GovernanceModel, reports: Batches) -> None:
     sc = model.params
     asks = reports.failed & model.businesses.complying[reports.business]
     draw = model.rng.random(len(reports))
-    stands = np.where(reports.unsafe, draw < sc.market.sensitivity_qualified,
-                      draw >= sc.market.specificity)
+    # the re-test clears the batch when it misses unsafe food or passes safe food
+    clears = np.where(reports.unsafe, draw >= sc.market.sensitivity_qualified,
+                      draw < sc.market.specificity)
     reports.retested = asks
-    reports.overturned = asks & ~stands
+    reports.overturned = asks & clears
     fee = sc.law.retest_fee_yuan
+    asked = np.count_nonzero(asks)
     overturned = np.count_nonzero(reports.overturned)
-    model.tally["retests_requested"] += np.count_nonzero(asks)
+    model.tally["retests_requested"] += asked
     model.tally["retests_overturned"] += overturned
-    model.tally["retest_fees_business_yuan"] += fee * np.count_nonzero(asks & stands)
+    model.tally["retest_fees_business_yuan"] += fee * (asked - overturned)  # failure stands
     model.tally["retest_fees_agency_yuan"] += fee * overturned
 
 
