@@ -45,7 +45,9 @@ class StaffTime:
 def open_month(model: GovernanceModel) -> None:
     """Staff time for this month; this month's enforcement news is still to come."""
     b = model.businesses
-    b.punished[:] = b.caught_by_inspection[:] = b.notified[:] = False
+    b.punished.fill(False)
+    b.caught_by_inspection.fill(False)
+    b.notified.fill(False)
     sys = model.params.system
     model.staff = StaffTime(sys.inspectors * sys.inspections_per_inspector
                             * model.regulator.capacity, sys.routine_inspection_share)
@@ -58,7 +60,9 @@ def investigate_failures(model: GovernanceModel) -> None:
     model.tally["inspections"] += done
     cases = [queue.popleft() for _ in range(done)]
     for channel in ("sampling", "followup"):
-        confirm(model, np.array([b for b, c in cases if c == channel], dtype=np.int64), channel)
+        found = [b for b, c in cases if c == channel]
+        if found:  # a month has a few failed samples to investigate, often of one channel
+            confirm(model, np.array(found, dtype=np.int64), channel)
 
 
 def follow_up_complaints(model: GovernanceModel) -> np.ndarray:
@@ -79,10 +83,10 @@ def follow_up_complaints(model: GovernanceModel) -> np.ndarray:
     model.tally["complaint_inspections"] += len(inspected)
     model.tally["inspections"] += len(inspected)
     b.complaint_queue[inspected] = 0.0
-    found = _findings(model, inspected)
+    found, cutters = _findings(model, inspected)
     fined = confirm(model, found, "complaint")
     model.tally["rewards_paid_yuan"] += len(fined) * model.params.participation.reward_yuan
-    _note_caught_cutters(model, found)
+    _note_caught_cutters(model, cutters)
     return inspected
 
 
@@ -112,24 +116,24 @@ def inspect_routinely(model: GovernanceModel) -> None:
         inspected = choose_weighted(model.rng, p, n, cumulative)
         model.tally["routine_inspections"] += n
         model.tally["inspections"] += n
-        found = _findings(model, inspected)
+        found, cutters = _findings(model, inspected)
         confirm(model, found, "routine")
-        _note_caught_cutters(model, found)
+        _note_caught_cutters(model, cutters)
     b.complaint_queue *= QUEUE_MEMORY
     model.tally["inspection_queue"] = float(np.count_nonzero(b.complaint_queue >= 0.5))
     model.tally["investigations_waiting"] = float(len(model.investigations))
 
 
-def _findings(model: GovernanceModel, inspected: np.ndarray) -> np.ndarray:
+def _findings(model: GovernanceModel, inspected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The inspected businesses found at fault, and those of them that cut corners."""
     b = model.businesses
-    at_fault = ~b.complying[inspected] | b.unsafe[inspected]
+    cutting = ~b.complying[inspected]
     seen = model.rng.random(len(inspected)) < model.params.system.inspection_sensitivity
-    return inspected[at_fault & seen]
+    # corner-cutters are at fault, so those seen are the found ones that cut corners
+    return inspected[(cutting | b.unsafe[inspected]) & seen], inspected[cutting & seen]
 
 
-def _note_caught_cutters(model: GovernanceModel, found: np.ndarray) -> None:
+def _note_caught_cutters(model: GovernanceModel, cutters: np.ndarray) -> None:
     """Peers see which corner-cutters an inspection caught."""
-    b = model.businesses
-    cutters = found[~b.complying[found]]
     model.seen.note("cutters_inspected_caught", cutters)
-    b.caught_by_inspection[cutters] = True
+    model.businesses.caught_by_inspection[cutters] = True
