@@ -15,6 +15,7 @@ tender: each sampled business picks and pays an agency at its list price (see
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,7 +58,7 @@ def bid_prices(model: GovernanceModel) -> np.ndarray:
     """
     ag = model.agencies
     rivals = max(int(np.count_nonzero(ag.open_to_bid(model.steps) & ~ag.outside)) - 1, 1)
-    asked = ag.cost_yuan * (1.0 + ag.markup / np.sqrt(rivals))
+    asked = ag.cost_yuan * (1.0 + ag.markup / math.sqrt(rivals))  # np.sqrt's value, as a float
     ceiling = model.params.budget.cost_per_batch_yuan
     outside_ceiling = ceiling * (1.0 + model.params.market.outside_price_premium)
     return np.minimum(asked, np.where(ag.outside, outside_ceiling, ceiling))
@@ -76,15 +77,15 @@ def _could_bid(model: GovernanceModel, prices: np.ndarray) -> np.ndarray:
             & (ag.cost_yuan < prices))  # nobody tests at a loss
 
 
-def _too_few_local_bidders(model: GovernanceModel, prices: np.ndarray) -> bool:
-    return np.count_nonzero(_could_bid(model, prices) & ~model.agencies.outside) < MIN_BIDDERS
+def _too_few_local_bidders(model: GovernanceModel, could_bid: np.ndarray) -> bool:
+    return np.count_nonzero(could_bid & ~model.agencies.outside) < MIN_BIDDERS
 
 
 def eligible(model: GovernanceModel, prices: np.ndarray) -> np.ndarray:
     """Agencies that may win: qualified enough, not blacklisted, able to test at the price;
     outside agencies only when fewer than three local agencies could bid."""
     ok = _could_bid(model, prices)
-    if not _too_few_local_bidders(model, prices):
+    if not _too_few_local_bidders(model, ok):
         ok &= ~model.agencies.outside
     return ok
 
@@ -106,7 +107,7 @@ def tender(model: GovernanceModel) -> None:
     if model.params.procurement.payer == "business":
         ag.price_yuan[:] = prices
         return
-    if _too_few_local_bidders(model, prices):
+    if _too_few_local_bidders(model, _could_bid(model, prices)):
         _renew_blacklisted_outsiders(model)
         prices = bid_prices(model)
     ok = eligible(model, prices)
