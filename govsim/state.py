@@ -119,6 +119,8 @@ class ConsumerState:
     complainants: np.ndarray    # int: the same, as indices
     neighbours: sparse.csr_array  # adjacency of the social network
     degree: np.ndarray          # float32: neighbours per consumer (>= 1 to avoid 0-division)
+    # (word_of_mouth, trust kept per ill neighbour): worked out once, see consumers.py
+    hearsay: tuple[float, np.ndarray] | None = None
 
     @property
     def count(self) -> int:

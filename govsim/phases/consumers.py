@@ -18,6 +18,7 @@ from scipy.special import expit
 
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
+    from govsim.state import ConsumerState
 
 DEMAND_RECOVERY = 0.1       # monthly recovery of lost demand (reputation, publication)
 ILL_TRUST_LOSS = 0.25        # fraction of trust lost by falling ill
@@ -233,23 +234,18 @@ def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:
     c.aware[heard[model.rng.random(len(heard)) < wom]] = True
     c.aware[ill] = True
     # all ill neighbours: trust x (1 - HEARSAY_TRUST_LOSS x word_of_mouth), shared by degree
-    np.multiply.at(c.trust, heard, _hearsay_keep(c.degree, wom)[heard])
+    np.multiply.at(c.trust, heard, _hearsay_keep(c, wom)[heard])
     c.trust[ill] *= np.float32(1.0 - ILL_TRUST_LOSS)
 
 
-# the network and word_of_mouth of the last run: (degree, word_of_mouth, trust kept)
-_hearsay: dict[str, tuple[np.ndarray, float, np.ndarray]] = {}
-
-
-def _hearsay_keep(degree: np.ndarray, wom: float) -> np.ndarray:
+def _hearsay_keep(c: ConsumerState, wom: float) -> np.ndarray:
     """Share of its trust a consumer keeps per ill neighbour (float32, by consumer).
 
-    Fixed while the network and ``word_of_mouth`` are, so worked out once for all consumers
-    and gathered for the ties of the ill: the same values as three numpy steps a month on
-    the ties (each element is computed alone, so where it is computed does not matter).
+    Fixed while ``word_of_mouth`` is (the network is fixed), so worked out once for all
+    consumers and kept with them, then gathered for the ties of the ill: the same values as
+    three numpy steps a month on the ties (each element is computed alone, so where it is
+    computed does not matter).
     """
-    cached = _hearsay.get("last")
-    if cached is None or cached[0] is not degree or cached[1] != wom:
-        cached = degree, wom, (1.0 - HEARSAY_TRUST_LOSS * wom / degree).astype(np.float32)
-        _hearsay["last"] = cached  # one entry, replaced whole: runs follow each other
-    return cached[2]
+    if c.hearsay is None or c.hearsay[0] != wom:
+        c.hearsay = wom, (1.0 - HEARSAY_TRUST_LOSS * wom / c.degree).astype(np.float32)
+    return c.hearsay[1]
