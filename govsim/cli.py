@@ -178,7 +178,7 @@ def _add_compare(sub) -> None:
     p.add_argument("--replicates", type=int, default=20,
                    help="runs per scenario, at least 2 (default 20)")
     p.add_argument("--months", type=int, help="months per run (default: the scenarios')")
-    p.add_argument("--workers", type=int, help="processes (default: all cores)")
+    add_executor_options(p)
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     p.add_argument("--out", type=Path,
                    help="report folder (default out/compare/<scenarios>-<hash of their "
@@ -203,7 +203,7 @@ def cmd_compare(args) -> int:
 
 
 def add_executor_options(p: argparse.ArgumentParser) -> None:
-    """Where the runs of a sweep, calibration or optimisation go: ``--workers N``,
+    """Where the runs of a comparison, sweep, calibration or optimisation go: ``--workers N``,
     ``--scheduler ADDRESS`` or ``--dask-local N`` (one of them; see
     :func:`govsim.sweep.executors.make_executor`)."""
     group = p.add_mutually_exclusive_group()

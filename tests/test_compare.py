@@ -202,6 +202,17 @@ def test_workers_do_not_change_numbers(files):
     pd.testing.assert_frame_equal(alone.stats, pooled.stats, check_exact=True)
 
 
+def test_a_comparison_on_a_dask_cluster_gives_the_same_report(files, report, tmp_path,
+                                                               capsys):
+    out = tmp_path / "dask"
+    argv = ["compare", *(str(files[n]) for n in CURES), "--baseline", str(files["baseline"]),
+            "--replicates", "3", "--dask-local", "2", "--seed", "5", "--out", str(out)]
+    assert cli.main(argv) == 0
+    assert "on a loopback Dask cluster of 2 workers" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"),
+                                  pd.read_parquet(report[0] / "runs.parquet"), check_exact=True)
+
+
 # --- bad input ---
 
 

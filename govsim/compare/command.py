@@ -19,6 +19,7 @@ from govsim.compare.report import write_report
 from govsim.compare.report.text import text_table
 from govsim.naming import command_line, content_id, output_folder
 from govsim.scenario import ScenarioError
+from govsim.sweep.executors import Executor
 
 
 def main(args) -> int:
@@ -56,17 +57,14 @@ def main(args) -> int:
             print(f"govsim: warning: {scenario.name}: {warning}", file=sys.stderr)
     for warning in sanity.unlike_sizes(p.scenarios):
         print(f"govsim: warning: {warning}", file=sys.stderr)
-    workers = args.workers if args.workers is not None else default_workers()
-    if workers < 1:
-        raise ScenarioError(f"--workers {workers}: at least 1 is needed")
-    workers = sizing.cap_workers(workers)
-    sizing.check_runs(p.scenarios, p.n_runs, workers, getattr(args, "yes", False), "compare")
+    executor, processes, where = _executor(args, p.n_runs)
+    sizing.check_runs(p.scenarios, p.n_runs, processes, getattr(args, "yes", False),
+                      "compare")
     print(f"govsim compare: {len(p.scenarios)} scenarios x {p.replicates} replicates = "
-          f"{p.n_runs} runs on {workers} process{'es' if workers > 1 else ''} "
-          f"(master seed {p.master_seed})", file=sys.stderr)
+          f"{p.n_runs} runs on {where} (master seed {p.master_seed})", file=sys.stderr)
     argv = getattr(args, "argv", None)
     with _keeping_runs(Checkpoint(target.path)) as keep:
-        result = compare(p, workers=workers, progress=True, keep=keep)
+        result = compare(p, progress=True, keep=keep, executor=executor)
         with folders.staged(target) as tmp:  # the old report stays whole until the new one is
             written = write_report(result, tmp, final=target.path,
                                    command=command_line(argv) if argv is not None else None)
@@ -75,6 +73,25 @@ def main(args) -> int:
     print(f"\n{p.n_runs} runs in {result.elapsed:.0f} s. Report: {files['html']}")
     print(f"(also {files['md']}, data in {files['runs']} and {files['summary']})")
     return 0
+
+
+def _executor(args, n_runs: int) -> tuple[Executor, int, str]:
+    """Where the runs go (``--workers``, ``--scheduler`` or ``--dask-local``, as for a
+    sweep), how many run on this machine at once (for the memory check) and a few words on
+    where, for the user."""
+    from govsim import sizing
+    from govsim.sweep.executors import make_executor
+
+    if getattr(args, "scheduler", None) is not None:
+        return (make_executor(scheduler=args.scheduler), 1,
+                f"the Dask cluster at {args.scheduler}")
+    if getattr(args, "dask_local", None) is not None:
+        n = sizing.cap_workers(args.dask_local, "--dask-local")
+        return make_executor(dask_local=n), n, f"a loopback Dask cluster of {n} workers"
+    workers = args.workers if args.workers is not None else default_workers()
+    workers = min(sizing.cap_workers(workers), n_runs)  # no more processes than runs
+    return (make_executor(workers=workers), workers,
+            f"{workers} process{'es' if workers > 1 else ''}")
 
 
 @contextmanager

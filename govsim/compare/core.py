@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,9 @@ from govsim.output import HEADLINES
 from govsim.run import SUMMARY_MONTHS, run
 from govsim.scenario import Scenario, ScenarioError, bundled_scenarios, resolve
 from govsim.sizing import cores
+
+if TYPE_CHECKING:
+    from govsim.sweep.executors import Executor
 
 MIN_REPLICATES = 2  # an interval needs at least two runs
 MAX_CHUNK_RUNS = 4  # runs per worker chunk at most (each chunk is kept as it finishes)
@@ -296,7 +299,7 @@ def default_workers() -> int:
 
 
 def run_all(p: Plan, workers: int = 1, progress: bool = False,
-            keep: Checkpoint | None = None) -> pd.DataFrame:
+            keep: Checkpoint | None = None, executor: Executor | None = None) -> pd.DataFrame:
     """Run every replicate of every scenario.
 
     Args:
@@ -306,6 +309,8 @@ def run_all(p: Plan, workers: int = 1, progress: bool = False,
         progress: show a progress bar over all runs (only when stderr is a terminal).
         keep: where finished runs are kept as they arrive and read back from: runs kept by
             an earlier, interrupted call are not run again.
+        executor: where the runs go instead of ``workers`` local processes, e.g. a Dask
+            cluster (:func:`govsim.sweep.executors.make_executor`; not entered yet).
 
     Returns:
         One row per run and month: ``scenario``, ``replicate``, ``seed``, then the columns
@@ -321,7 +326,7 @@ def run_all(p: Plan, workers: int = 1, progress: bool = False,
                 results[(i, r)] = kept
     todo = [task for task in tasks if task[:2] not in results]
     with _progress_bar(len(tasks), progress, initial=len(results)) as bar:
-        for done in _execute(p, todo, workers):
+        for done in _execute(p, todo, executor or _local(workers, len(todo))):
             results.update(done)
             if keep is not None:
                 for (i, r), timeseries in done.items():
@@ -348,17 +353,22 @@ class Chunk:
     tasks: tuple[tuple[int, int, int], ...]
 
 
-def _execute(p: Plan, tasks: list[tuple[int, int, int]], workers: int):
-    """Yield ``{(scenario index, replicate): timeseries}`` chunk by chunk as they finish, on
-    the sweep's executors (which stop their workers on Ctrl-C and replace dead ones)."""
+def _local(workers: int, n_tasks: int) -> Executor:
+    """This process, or local worker processes (no more than there are runs)."""
     from govsim.sweep.executors import make_executor
 
+    return make_executor(workers=max(1, min(workers, n_tasks)))
+
+
+def _execute(p: Plan, tasks: list[tuple[int, int, int]], executor: Executor):
+    """Yield ``{(scenario index, replicate): timeseries}`` chunk by chunk as they finish, on
+    the sweep's executors (which stop their workers on Ctrl-C and replace dead ones)."""
     if not tasks:
         return
-    size = _chunk_size(len(tasks), workers)
-    chunks = (Chunk(str(k), {(i, r): p.scenario(i, r) for i, r, _ in tasks[k:k + size]},
-                    tuple(tasks[k:k + size])) for k in range(0, len(tasks), size))
-    with make_executor(workers=max(1, min(workers, math.ceil(len(tasks) / size)))) as executor:
+    with executor:
+        size = _chunk_size(len(tasks), executor.slots)  # a Dask cluster's, once connected
+        chunks = (Chunk(str(k), {(i, r): p.scenario(i, r) for i, r, _ in tasks[k:k + size]},
+                        tuple(tasks[k:k + size])) for k in range(0, len(tasks), size))
         for _, done in executor.map(chunks, function=run_chunk, on_killed=None):
             yield done
 
@@ -552,11 +562,11 @@ class Comparison:
 
 
 def compare(p: Plan, workers: int = 1, progress: bool = False,
-            keep: Checkpoint | None = None) -> Comparison:
+            keep: Checkpoint | None = None, executor: Executor | None = None) -> Comparison:
     """Run a plan and compute its statistics (nothing is written but the runs ``keep``
     keeps; see :func:`run_all`)."""
     start = time.perf_counter()
-    runs = run_all(p, workers=workers, progress=progress, keep=keep)
+    runs = run_all(p, workers=workers, progress=progress, keep=keep, executor=executor)
     elapsed = time.perf_counter() - start
     per_run = run_summaries(runs, p)
     return Comparison(p, runs, per_run, statistics(per_run, p), elapsed)
