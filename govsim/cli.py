@@ -170,7 +170,9 @@ def _add_compare(sub) -> None:
                                    "write a report of the differences with 95% intervals "
                                    "(report.html, report.md, runs.parquet, summary.csv). "
                                    "Replicate r of every scenario uses the same seed, derived "
-                                   "from --seed, so the numbers do not depend on --workers.")
+                                   "from --seed, so the numbers do not depend on where they "
+                                   "run. Finished runs are kept until the report is written: "
+                                   "after an interruption, the same command continues.")
     p.add_argument("scenarios", nargs="*",
                    help="scenario files or bundled names (default: every bundled cure)")
     p.add_argument("--baseline", default="baseline",
