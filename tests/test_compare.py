@@ -473,3 +473,17 @@ def test_compare_shows_a_progress_bar_on_a_terminal_only(files, monkeypatch, ter
         assert "govsim compare" in shown and "6/6" in shown
     else:
         assert shown == ""
+
+
+def test_a_damaged_kept_run_is_run_again(files, tmp_path, monkeypatch):
+    from govsim.compare import checkpoint
+
+    p = _plan(files, replicates=2)
+    first = cmp.run_all(p, keep=checkpoint.Checkpoint(tmp_path / "out"))
+    kept = sorted((tmp_path / ".out.unfinished").glob("run-*"))
+    assert len(kept) == 6
+    kept[0].write_bytes(kept[0].read_bytes()[:100])  # cut short, as by a full disk
+    made = _interrupt_after(monkeypatch, 99)
+    again = cmp.run_all(p, keep=checkpoint.Checkpoint(tmp_path / "out"))
+    assert len(made) == 1
+    pd.testing.assert_frame_equal(first, again, check_exact=True)

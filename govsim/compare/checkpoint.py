@@ -1,7 +1,7 @@
 """Finished runs of a comparison, kept on disk until its report is written.
 
 An interrupted ``govsim compare`` (Ctrl-C, a kill, a crash, a full disk) loses none of its
-finished runs: each is written as one Parquet file, as soon as it arrives, to a folder
+finished runs: each is written as one Arrow file, as soon as it arrives, to a folder
 beside the report's (``.<name>.unfinished``). The same command run again reads them back
 and runs only the rest; the folder goes once the report is in place.
 
@@ -17,6 +17,8 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+from pyarrow import feather
 
 from govsim import folders
 from govsim.naming import fingerprint
@@ -44,7 +46,7 @@ class Checkpoint:
         """The kept time series of this run, or ``None`` if it has not finished before."""
         path = self._path(scenario, seed)
         try:
-            return pd.read_parquet(path)
+            return feather.read_table(path).to_pandas()
         except FileNotFoundError:
             return None
         except Exception:  # noqa: BLE001 - a damaged file (a full disk): run it again
@@ -56,12 +58,16 @@ class Checkpoint:
         if not self.folder.exists():
             self.folder.mkdir(parents=True)
             folders.write_marker(self.folder, "compare")
+        # Arrow's own file format, built from the columns' arrays: a fifth of the time of
+        # pandas' Parquet writer (pandas metadata, compression), and this runs in the
+        # process that also dispatches the runs. The monthly series has a plain 0..n index.
+        table = pa.table({column: timeseries[column].to_numpy() for column in timeseries})
         with atomic_path(self._path(scenario, seed)) as tmp:
-            timeseries.to_parquet(tmp)
+            feather.write_feather(table, tmp, compression="uncompressed")
 
     def count(self) -> int:
         """How many finished runs are kept (of any comparison written to this target)."""
-        return len(list(self.folder.glob("run-*.parquet"))) if self.folder.is_dir() else 0
+        return len(list(self.folder.glob("run-*.arrow"))) if self.folder.is_dir() else 0
 
     def remove(self) -> None:
         """Drop the kept runs (once the report is written); only a folder govsim marked."""
@@ -71,4 +77,4 @@ class Checkpoint:
     def _path(self, scenario: Scenario, seed: int) -> Path:
         key = fingerprint({"scenario": scenario.model_dump(exclude={"description"}),
                            "seed": int(seed), "model": self._model}, chars=KEY_CHARS)
-        return self.folder / f"run-{key}.parquet"
+        return self.folder / f"run-{key}.arrow"
