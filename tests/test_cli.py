@@ -149,3 +149,22 @@ def test_help_loads_no_model_and_govsim_run_stays_the_function():
             "assert govsim.Scenario.__name__ == 'Scenario'\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_ctrl_c_while_the_command_line_loads_ends_in_one_line(monkeypatch, capsys):
+    # Ctrl-C in the first moments, while govsim.cli and its libraries load or the parser is
+    # built, ends like Ctrl-C during a run: one line and status 130, no traceback
+    import importlib.abc
+
+    from govsim import __main__ as entry
+
+    class Interrupted(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "govsim.cli":
+                raise KeyboardInterrupt
+            return None
+
+    monkeypatch.delitem(sys.modules, "govsim.cli", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
+    assert entry.main() == 130
+    assert capsys.readouterr().err == "govsim: interrupted\n"
