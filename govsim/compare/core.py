@@ -318,19 +318,21 @@ def run_all(p: Plan, workers: int = 1, progress: bool = False,
     """
     seeds = p.seeds
     tasks = [(i, r, seeds[r]) for i in range(len(p.scenarios)) for r in range(p.replicates)]
+    # each run's scenario, once (with --posterior, each is validated anew with its draw)
+    as_run = {(i, r): p.scenario(i, r) for i, r, _ in tasks}
     results: dict[tuple[int, int], pd.DataFrame] = {}
     if keep is not None:
         for i, r, seed in tasks:
-            kept = keep.load(p.scenario(i, r), seed)
+            kept = keep.load(as_run[(i, r)], seed)
             if kept is not None:
                 results[(i, r)] = kept
     todo = [task for task in tasks if task[:2] not in results]
     with _progress_bar(len(tasks), progress, initial=len(results)) as bar:
-        for done in _execute(p, todo, executor or _local(workers, len(todo))):
+        for done in _execute(as_run, todo, executor or _local(workers, len(todo))):
             results.update(done)
             if keep is not None:
                 for (i, r), timeseries in done.items():
-                    keep.save(p.scenario(i, r), seeds[r], timeseries)
+                    keep.save(as_run[(i, r)], seeds[r], timeseries)
             bar.update(len(done))
     frames = [_label(results[(i, r)], p.scenarios[i].name, r, seed, p.drawn(i, r))
               for i, r, seed in tasks]
@@ -360,14 +362,15 @@ def _local(workers: int, n_tasks: int) -> Executor:
     return make_executor(workers=max(1, min(workers, n_tasks)))
 
 
-def _execute(p: Plan, tasks: list[tuple[int, int, int]], executor: Executor):
+def _execute(as_run: dict[tuple[int, int], Scenario], tasks: list[tuple[int, int, int]],
+             executor: Executor):
     """Yield ``{(scenario index, replicate): timeseries}`` chunk by chunk as they finish, on
     the sweep's executors (which stop their workers on Ctrl-C and replace dead ones)."""
     if not tasks:
         return
     with executor:
         size = _chunk_size(len(tasks), executor.slots)  # a Dask cluster's, once connected
-        chunks = (Chunk(str(k), {(i, r): p.scenario(i, r) for i, r, _ in tasks[k:k + size]},
+        chunks = (Chunk(str(k), {(i, r): as_run[(i, r)] for i, r, _ in tasks[k:k + size]},
                         tuple(tasks[k:k + size])) for k in range(0, len(tasks), size))
         for _, done in executor.map(chunks, function=run_chunk, on_killed=None):
             yield done
