@@ -137,7 +137,8 @@ def answer(result: Result) -> str:
             sq = result.references[STATUS_QUO][1]
             text += (" The status quo: " + "; ".join(
                 f"{m.title} {with_interval(sq.interval(m.key))}" for m in p.measures) + ".")
-            text += " " + _against_status_quo(o, best.fresh, sq)
+            difference = _against_status_quo(o, best.fresh, sq)
+            text += f" {difference}" if difference else ""
         return text
     a, b = p.objectives[0], p.objectives[1]
     if not kept:
