@@ -525,3 +525,23 @@ def test_a_marginal_cost_over_a_step_within_noise_is_not_given(tmp_path):
     (_, _), (_, _), (_, _, rows) = _marginal_section(result)
     assert rows[0][3] == "n/a (the step is within noise)"  # 0.70 -> 0.69, intervals +-0.05
     assert rows[1][3] == "0.513"  # 0.2 more cost for 0.39 less harm (harm is not a rate)
+
+
+def test_the_answers_difference_from_the_status_quo_is_paired_and_says_when_within_noise(
+        tmp_path):
+    from types import SimpleNamespace
+
+    from govsim.optimise.report import _against_status_quo
+
+    problem = load_problem(write(tmp_path, BOWL.format(trials=4, delay=0.0)))
+    o = problem.objectives[0]
+
+    def evaluation(value: float, noise: float = 0.01):
+        return SimpleNamespace(per_run=_evaluation(value, value, noise).per_run.rename(
+            columns={"cost": o.key}))
+
+    sq = evaluation(1.0)
+    clear = _against_status_quo(o, evaluation(0.5), sq)
+    assert clear.startswith(f"Its {o.title} differs from the status quo's by -0.5 (95% interval")
+    assert "paired by replicate" in clear and "within noise" not in clear
+    assert _against_status_quo(o, evaluation(0.95, noise=0.3), sq).endswith("(within noise).")
