@@ -523,8 +523,9 @@ def test_a_marginal_cost_over_a_step_within_noise_is_not_given(tmp_path):
     result = SimpleNamespace(problem=problem, kept=[
         point(0.2, 0.70, 0.01), point(0.4, 0.69, 0.05), point(0.6, 0.30, 0.01)])
     (_, _), (_, _), (_, _, rows) = _marginal_section(result)
-    assert rows[0][3] == "n/a (the step is within noise)"  # 0.70 -> 0.69, intervals +-0.05
-    assert rows[1][3] == "0.513"  # 0.2 more cost for 0.39 less harm (harm is not a rate)
+    # 0.70 -> 0.69 is within the intervals (+-0.05): the step runs on to the third point
+    assert [row[:3] for row in rows] == [["0.2 → 0.6", "0.7 → 0.3", "0.4"]]
+    assert rows[0][3] == "1"  # 0.4 more cost for 0.4 less harm (harm is not a rate)
 
 
 def test_the_answers_difference_from_the_status_quo_is_paired_and_says_when_within_noise(
@@ -545,3 +546,26 @@ def test_the_answers_difference_from_the_status_quo_is_paired_and_says_when_with
     assert clear.startswith(f"Its {o.title} differs from the status quo's by -0.5 (95% interval")
     assert "paired by replicate" in clear and "within noise" not in clear
     assert _against_status_quo(o, evaluation(0.95, noise=0.3), sq).endswith("(within noise).")
+
+
+def test_one_objective_marginal_costs_skip_steps_within_a_search_figures_noise(tmp_path):
+    # search figures are means of a few runs: a step smaller than their noise (estimated
+    # from the re-run candidates' spread) gets no marginal cost
+    from types import SimpleNamespace
+
+    from govsim.optimise.report import _marginal_section
+
+    problem = load_problem(write(tmp_path, BOWL.format(trials=4, delay=0.0)))  # 2 runs a point
+    rows = [{"state": "complete", "loss": loss, "reach": reach}
+            for loss, reach in ((0.1, 1.00), (0.2, 1.01), (0.4, 1.50))]
+    spread = pd.DataFrame({"loss": [0.0, 0.0, 0.0, 0.0], "reach": [1.0, 1.02, 0.98, 1.0]})
+    checked = [SimpleNamespace(fresh=SimpleNamespace(ok=True, per_run=spread))]
+    result = SimpleNamespace(problem=problem, rows=rows, checked=checked)
+    (_, _), (_, text), (_, _, table) = _marginal_section(result)
+    assert "noise is estimated from the spread of the re-run candidates' runs" in text
+    # half-width 1.96 x sd 0.0163 / sqrt(2) = 0.023 per point: 1.00 -> 1.01 is within it,
+    # so the step runs on to 1.50: 0.3 more loss for 0.5 more reach (not a rate)
+    assert table == [["0.1 → 0.4", "1 → 1.5", "0.3", "0.6"]]
+    rows.append({"state": "complete", "loss": 0.5, "reach": 1.51})  # within noise of 1.50
+    (_, _), (_, _), (_, _, table) = _marginal_section(result)
+    assert table[-1] == ["0.4 → 0.5", "1.5 → 1.51", "0.1", "n/a (the step is within noise)"]

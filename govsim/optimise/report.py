@@ -360,28 +360,63 @@ def _marginal_section(result: Result) -> list[Block]:
                   for c in result.kept]
         source = f"the front after re-evaluation ({p.reevaluate} fresh runs)"
     else:
-        points = [(x, y, math.nan) for x, y in _tradeoff(result, mx, my)]
+        half = _search_half_width(result, my.key)
+        points = [(x, y, half) for x, y in _tradeoff(result, mx, my)]
         source = (f"the cheapest mix tried at each level of {my.title} (search figures, "
-                  f"{p.replicates} runs each; the noise check above applies to the answer only)")
+                  f"{p.replicates} runs each, whose noise is estimated from the spread of "
+                  "the re-run candidates' runs)")
     points.sort()
     if len(points) < 2:
         return [("h2", "Marginal cost of safety"),
                 ("p", "The front has fewer than two points: no marginal cost to show.")]
     per, unit = _unit(my)
-    rows = []
-    for (x0, y0, h0), (x1, y1, h1) in zip(points, points[1:], strict=False):
-        dy = (y1 - y0) * per
-        if abs(y1 - y0) <= math.hypot(h0, h1):  # a step the intervals cannot tell from none
-            cost = "n/a (the step is within noise)"
-        else:
-            cost = number((x1 - x0) / abs(dy)) if dy else "n/a"
-        rows.append([f"{number(x0)} → {number(x1)}", f"{number(y0)} → {number(y1)}",
-                     number(x1 - x0), cost])
+    rows = [_step_row(a, b, per) for a, b in _steps_beyond_noise(points)]
     header = [mx.title, my.title, f"extra {mx.title}", f"{mx.title} per {unit} of {my.title}"]
     return [("h2", "Marginal cost of safety"),
             ("p", f"Along {source}, from the cheapest point up: what each further step of "
-                  f"{my.title} costs in {mx.title}."),
+                  f"{my.title} costs in {mx.title}. A step runs on to the next point whose "
+                  f"{my.title} differs from its start by more than their noise (95% "
+                  "intervals), so each cost is over a real difference."),
             ("table", header, rows)]
+
+
+Point = tuple[float, float, float]  # cost, safety, half-width of the safety's interval
+
+
+def _steps_beyond_noise(points: list[Point]) -> list[tuple[Point, Point]]:
+    """Consecutive steps along ``points`` (sorted by cost), each from its start to the
+    first point whose safety differs from the start's beyond both intervals; the points
+    left over at the end, within noise of the last start, make a last step."""
+    steps, start = [], points[0]
+    for point in points[1:]:
+        if abs(point[1] - start[1]) > math.hypot(start[2], point[2]):  # NaN: every point
+            steps.append((start, point))
+            start = point
+    if start is not points[-1]:
+        steps.append((start, points[-1]))
+    return steps
+
+
+def _step_row(a: Point, b: Point, per: float) -> list[str]:
+    (x0, y0, h0), (x1, y1, h1) = a, b
+    dy = (y1 - y0) * per
+    if abs(y1 - y0) <= math.hypot(h0, h1):  # only the last step can be within noise
+        cost = "n/a (the step is within noise)"
+    else:
+        cost = number((x1 - x0) / abs(dy)) if dy else "n/a"
+    return [f"{number(x0)} → {number(x1)}", f"{number(y0)} → {number(y1)}",
+            number(x1 - x0), cost]
+
+
+def _search_half_width(result: Result, key: str) -> float:
+    """Half the width of the 95% interval of a search figure (a mean of ``replicates``
+    runs), from the run-to-run spread of the re-evaluated candidates, pooled (NaN if no
+    candidate has two runs). A search point's own few runs would give a wild estimate."""
+    variances = [c.fresh.per_run[key].var(ddof=1) for c in result.checked
+                 if c.fresh.ok and c.fresh.per_run[key].count() >= 2]
+    if not variances:
+        return math.nan
+    return 1.96 * math.sqrt(float(np.mean(variances)) / result.problem.replicates)
 
 
 def _half(interval: tuple[float, float, float]) -> float:
