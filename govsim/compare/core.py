@@ -5,8 +5,10 @@ how sure are we". This module answers it in four steps, each a small function:
 
 1. :func:`plan` loads and validates every scenario (and ``--months``) before anything runs,
    so a bad file is reported by name and nothing is written.
-2. :func:`run_all` runs ``replicates`` runs of every scenario, in-process or on a pool of
-   processes. Replicate ``r`` of *every* scenario uses the same seed,
+2. :func:`run_all` runs ``replicates`` runs of every scenario, in-process, on local
+   processes or on a Dask cluster (the sweep's executors), keeping each finished run if
+   asked (:mod:`govsim.compare.checkpoint`). Replicate ``r`` of *every* scenario uses the
+   same seed,
    :func:`replicate_seed` ``(master, r)``, so scenarios differ only by their parameters
    (common random numbers) and each difference from the baseline can be paired by replicate.
 3. :func:`run_summaries` reduces each run to its outcomes (mean of the last 12 months, as
