@@ -8,9 +8,9 @@ how sure are we". This module answers it in four steps, each a small function:
 2. :func:`run_all` runs ``replicates`` runs of every scenario, in-process, on local
    processes or on a Dask cluster (the sweep's executors), keeping each finished run if
    asked (:mod:`govsim.compare.checkpoint`). Replicate ``r`` of *every* scenario uses the
-   same seed,
-   :func:`replicate_seed` ``(master, r)``, so scenarios differ only by their parameters
-   (common random numbers) and each difference from the baseline can be paired by replicate.
+   same seed, :func:`replicate_seed` ``(master, r)``, so scenarios differ only by their
+   parameters (common random numbers) and each difference from the baseline can be paired
+   by replicate.
 3. :func:`run_summaries` reduces each run to its outcomes (mean of the last 12 months, as
    :func:`govsim.run.summarize`, plus derived figures such as cost per detected violation).
 4. :func:`statistics` gives, per scenario and outcome, the mean with a 95% t-interval over
