@@ -33,3 +33,12 @@ def mean_interval(values: Iterable[float],
         return mean, math.nan, math.nan, n
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half, n
+
+
+def paired_difference(values, baseline,
+                      confidence: float = CONFIDENCE) -> tuple[float, float, float, int]:
+    """Mean difference ``values - baseline`` of two pandas Series paired by index (the
+    replicate: the same seed in both), with its paired t-interval, the t-interval of the
+    per-replicate differences. Pairs with a NaN are left out."""
+    diff = values.sub(baseline.reindex(values.index))
+    return mean_interval(diff, confidence)

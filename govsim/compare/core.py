@@ -46,7 +46,7 @@ from scipy import stats as sps
 from govsim.calibrate.posterior import DRAW_PREFIX
 from govsim.compare import costs
 from govsim.compare.checkpoint import Checkpoint
-from govsim.intervals import CONFIDENCE, mean_interval
+from govsim.intervals import CONFIDENCE, mean_interval, paired_difference
 from govsim.metrics import COLUMNS
 from govsim.output import HEADLINES
 from govsim.run import SUMMARY_MONTHS, run
@@ -441,15 +441,6 @@ def run_summaries(runs: pd.DataFrame, p: Plan) -> pd.DataFrame:
 
 
 # --- statistics --------------------------------------------------------------------------------
-
-
-def paired_difference(values: pd.Series, baseline: pd.Series,
-                      confidence: float = CONFIDENCE) -> tuple[float, float, float, int]:
-    """Mean difference ``values - baseline`` paired by index (replicate), with its paired
-    t-interval: the t-interval of the per-replicate differences. Pairs with a NaN are left
-    out."""
-    diff = values.sub(baseline.reindex(values.index))
-    return mean_interval(diff, confidence)
 
 
 def statistics(per_run: pd.DataFrame, p: Plan) -> pd.DataFrame:

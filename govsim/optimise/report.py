@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from govsim.intervals import mean_interval
+from govsim.intervals import paired_difference
 from govsim.optimise import folder
 from govsim.optimise.figure import axes_of, front_png
 from govsim.optimise.front import non_dominated
@@ -173,19 +173,12 @@ def answer(result: Result) -> str:
 def _against_status_quo(o: Measure, best, status_quo) -> str:
     """The answer's difference from the status quo on the objective, paired by replicate
     (the two were run with the same fresh seeds)."""
-    mean, low, high, _ = _paired(o.key, best, status_quo)
+    mean, low, high, _ = paired_difference(best.per_run[o.key], status_quo.per_run[o.key])
     if math.isnan(low):
         return ""
     noise = " (within noise)" if low <= 0 <= high else ""
     return (f"Its {o.title} differs from the status quo's by {number(mean)} (95% interval "
             f"{number(low)} to {number(high)}, paired by replicate){noise}.")
-
-
-def _paired(key: str, x, y) -> tuple[float, float, float, int]:
-    """Mean difference ``x - y`` of a measure over replicates run with the same seeds,
-    with its 95% t-interval."""
-    return mean_interval(x.per_run[key].to_numpy(dtype=float)
-                         - y.per_run[key].to_numpy(dtype=float))
 
 
 def surely_better(p: Problem, x, y) -> bool:
@@ -194,7 +187,7 @@ def surely_better(p: Problem, x, y) -> bool:
     run with the same fresh seeds, so their runs pair by replicate, and the pairing
     removes the noise both share."""
     for o in p.objectives:
-        _, low, high, _ = _paired(o.key, x, y)
+        _, low, high, _ = paired_difference(x.per_run[o.key], y.per_run[o.key])
         if not (high < 0 if o.direction == "minimise" else low > 0):
             return False  # NaN bounds (one replicate) compare False: not sure either
     return True
