@@ -40,10 +40,13 @@ def product_fine_yuan(model: GovernanceModel, businesses: np.ndarray,
     return np.maximum(law.business_fine_yuan, law.fine_goods_multiple * goods)
 
 
-def batch_value_yuan(model: GovernanceModel, businesses: np.ndarray) -> np.ndarray:
-    """Value of one batch (lot) of these businesses' goods: what a recall costs."""
-    b = model.businesses
-    return model.params.businesses.batch_share_of_sales * b.sales_yuan(businesses)
+def batch_value_yuan(model: GovernanceModel, businesses: np.ndarray,
+                     sales: np.ndarray | None = None) -> np.ndarray:
+    """Value of one batch (lot) of these businesses' goods: what a recall costs (from their
+    ``sales``, if known already)."""
+    if sales is None:
+        sales = model.businesses.sales_yuan(businesses)
+    return model.params.businesses.batch_share_of_sales * sales
 
 
 def publication_reach(model: GovernanceModel, channel: str) -> float:

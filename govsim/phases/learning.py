@@ -34,7 +34,7 @@ import numpy as np
 from scipy.special import expit
 
 from govsim.phases.consumers import DEMAND_RECOVERY
-from govsim.phases.enforcement import product_fine_yuan, publication_reach
+from govsim.phases.enforcement import batch_value_yuan, product_fine_yuan, publication_reach
 from govsim.phases.grading import sampling_chance
 from govsim.phases.procurement import bid_prices
 from govsim.state import SectorBeliefs
@@ -179,7 +179,7 @@ def _expected_loss(model: GovernanceModel, who: np.ndarray, sector: np.ndarray,
     sampled = sampling_chance(model, model.planned_batches, who)
     sampled[b.followups_due[who] > 0] = 1.0  # a follow-up sample is announced and certain
     extra_unsafe = b.hazard_cut[who] - b.hazard_comply[who]
-    goods = sc.businesses.batch_share_of_sales * sales  # batch_value_yuan, from sales at hand
+    goods = batch_value_yuan(model, who, sales)
     per_failure = (goods
                    + fine_chance * product_fine_yuan(model, who, goods)
                    + publication_reach(model, "sampling")
