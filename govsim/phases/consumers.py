@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
+from govsim.jit import compiled
+
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
     from govsim.state import ConsumerState
@@ -216,26 +218,42 @@ def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:
     """Each ill consumer tells each neighbour with chance ``word_of_mouth``: the told become
     aware, and every ill neighbour costs a consumer a share of trust (hearsay).
 
-    Works edge by edge on the neighbour lists of the ill only (rows of the CSR matrix), not
+    Works tie by tie on the neighbour lists of the ill only (rows of the CSR matrix), not
     on the whole network, so its cost follows the number of ill consumers.
     """
     c = model.consumers
     wom = model.params.participation.word_of_mouth
-    indptr = c.neighbours.indptr
-    starts, ends = indptr[ill], indptr[1:][ill]  # a shifted view: no ill + 1 array
-    lengths = ends - starts
-    # tie j of the concatenated rows sits at j + (row's start - ties in earlier rows), and
-    # ties in earlier rows = cumsum - lengths, so the shift is ends - cumsum: fewer steps
-    ties = np.repeat(ends - np.cumsum(lengths), lengths)
-    ties += np.arange(len(ties))
-    # one entry per (ill, neighbour) tie; as numpy's index type, as the network's int32 would
-    # be converted again by each of the three look-ups below
-    heard = c.neighbours.indices[ties].astype(np.intp)
-    c.aware[heard[model.rng.random(len(heard)) < wom]] = True
-    c.aware[ill] = True
-    # all ill neighbours: trust x (1 - HEARSAY_TRUST_LOSS x word_of_mouth), shared by degree
-    np.multiply.at(c.trust, heard, _hearsay_keep(c, wom)[heard])
-    c.trust[ill] *= np.float32(1.0 - ILL_TRUST_LOSS)
+    indptr, indices = c.neighbours.indptr, c.neighbours.indices
+    told = model.rng.random(_ties_of(indptr, ill)) < wom  # one draw per (ill, neighbour) tie
+    _spread(indptr, indices, ill, told, _hearsay_keep(c, wom), c.aware, c.trust,
+            np.float32(1.0 - ILL_TRUST_LOSS))
+
+
+@compiled
+def _ties_of(indptr, ill):  # pragma: no cover - compiled
+    """Number of (ill, neighbour) ties."""
+    n = 0
+    for i in ill:
+        n += indptr[i + 1] - indptr[i]
+    return n
+
+
+@compiled
+def _spread(indptr, indices, ill, told, keep, aware, trust, ill_keep):  # pragma: no cover
+    """Tie by tie, in the order of the ill and of their neighbour lists: a told neighbour
+    becomes aware, and each ill neighbour multiplies a consumer's trust by its ``keep``
+    (float32, as ``np.multiply.at`` did); then the ill are aware and lose their own share."""
+    tie = 0
+    for i in ill:
+        for k in range(indptr[i], indptr[i + 1]):
+            heard = indices[k]
+            if told[tie]:
+                aware[heard] = True
+            trust[heard] *= keep[heard]
+            tie += 1
+    for i in ill:
+        aware[i] = True
+        trust[i] *= ill_keep
 
 
 def _hearsay_keep(c: ConsumerState, wom: float) -> np.ndarray:
