@@ -230,7 +230,7 @@ def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:
 
 
 @compiled
-def _ties_of(indptr, ill):  # pragma: no cover - compiled
+def _ties_of(indptr, ill):
     """Number of (ill, neighbour) ties."""
     n = 0
     for i in ill:
@@ -239,7 +239,7 @@ def _ties_of(indptr, ill):  # pragma: no cover - compiled
 
 
 @compiled
-def _spread(indptr, indices, ill, told, keep, aware, trust, ill_keep):  # pragma: no cover
+def _spread(indptr, indices, ill, told, keep, aware, trust, ill_keep):
     """Tie by tie, in the order of the ill and of their neighbour lists: a told neighbour
     becomes aware, and each ill neighbour multiplies a consumer's trust by its ``keep``
     (float32, as ``np.multiply.at`` did); then the ill are aware and lose their own share."""
