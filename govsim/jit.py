@@ -26,6 +26,15 @@ from __future__ import annotations
 
 import numba
 
-#: Decorator for the model's loops: compiled on first call and cached on disk; division by
-#: zero gives inf or nan as in numpy instead of raising.
-compiled = numba.njit(cache=True, error_model="numpy")
+
+def compiled(func):
+    """Compile ``func`` with numba: on first call, cached on disk; division by zero gives inf
+    or nan as in numpy instead of raising.
+
+    Without any writable cache folder (package and home folders read-only), numba refuses to
+    cache; the loop is then compiled in each process instead of failing the import.
+    """
+    try:
+        return numba.njit(cache=True, error_model="numpy")(func)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return numba.njit(error_model="numpy")(func)

@@ -57,3 +57,17 @@ def test_word_of_mouth_compiled_equals_numpy(month_12, n_ill):
     assert np.array_equal(compiled[1], c.aware)
     assert n_ill == 0 or (compiled[0] != before[0]).any()
     c.trust[:], c.aware[:] = before
+
+
+def test_a_loop_still_compiles_where_numba_has_no_cache_folder():
+    import numba
+
+    from govsim.jit import compiled
+
+    # a function without a source file: numba finds no cache folder for it, as for a
+    # package in a read-only folder with a read-only home
+    namespace = {}
+    exec(compile("def double(x):\n    return 2 * x\n", "<no file>", "exec"), namespace)
+    with pytest.raises(RuntimeError, match="cannot cache"):
+        numba.njit(cache=True)(namespace["double"])
+    assert compiled(namespace["double"])(21) == 42
