@@ -129,12 +129,6 @@ class Places:
             # on a bool array: np.flatnonzero is 5x slower
             self.index = (weight != 0).nonzero()[0]
             self.weight = weight[self.index]
-        self._cumulative = None
-
-    def cumulative(self) -> np.ndarray:
-        if self._cumulative is None:
-            self._cumulative = np.cumsum(self.weight)
-        return self._cumulative
 
     def businesses(self, positions: np.ndarray) -> np.ndarray:
         return positions if self.index is None else self.index[positions]
@@ -155,18 +149,40 @@ def _draw_businesses(model: GovernanceModel, n: int,
         counts = model.rng.multinomial(n, places.weight / places.weight.sum())
         hit = (counts != 0).nonzero()[0]
         return places.businesses(hit), counts[hit]
-    cumulative = places.cumulative()
-    # sorted look-ups search a narrowing range (numpy carries the last position over), and
-    # the counts below do not depend on the order of the people
-    u = model.rng.random(n)
+    positions, people = _look_up(places.weight, model.rng.random(n))
+    return places.businesses(positions), people
+
+
+@compiled
+def _look_up(weight, u):
+    """Places of the people with uniform draws ``u`` (sorted here, in place), by inverse CDF
+    over ``weight``: (places, people), sparse and in order of place.
+
+    A person goes to the first place whose cumulative weight (summed in order) exceeds their
+    draw times the total, as ``searchsorted(side="right")``; a draw that rounds up to the
+    total goes to the last place. Sorted draws walk the places once.
+    """
+    k = len(weight)
+    cumulative = np.empty(k)
+    total = 0.0
+    for j in range(k):
+        total += weight[j]
+        cumulative[j] = total
     u.sort()
-    u *= cumulative[-1]
-    where = cumulative.searchsorted(u, side="right")
-    if where[-1] == k:  # a draw rounded up to the total (sorted: only the last ones can)
-        np.minimum(where, k - 1, out=where)
-    counts = np.bincount(where, minlength=k)  # np.unique sorts: slower
-    positions = (counts != 0).nonzero()[0]
-    return places.businesses(positions), counts[positions]
+    places = np.empty(len(u), dtype=np.int64)
+    people = np.zeros(len(u), dtype=np.int64)
+    n_places = 0
+    j = 0
+    for x in u:
+        x *= total
+        while j < k and cumulative[j] <= x:
+            j += 1
+        place = min(j, k - 1)
+        if n_places == 0 or places[n_places - 1] != place:
+            places[n_places] = place
+            n_places += 1
+        people[n_places - 1] += 1
+    return places[:n_places], people[:n_places]
 
 
 def _attribute_complaints(model: GovernanceModel, n_traceable: int, n_other: int,

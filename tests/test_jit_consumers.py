@@ -1,0 +1,53 @@
+"""The compiled loops of the consume phase give the same numbers, bit for bit, as the numpy
+code they replaced (see tests/test_jit.py).
+
+Each test keeps the replaced numpy code as the reference and runs both on the same state of
+a real model, with the same random draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from govsim.model import GovernanceModel
+from govsim.phases import consumers
+
+
+@pytest.fixture(scope="module")
+def month_12():
+    """The default scenario after a year: real sales, demand, unsafe businesses and trust."""
+    model = GovernanceModel(seed=3)
+    for _ in range(12):
+        model.step()
+    return model
+
+
+def _places(model):
+    """The month's places: (sellers, sources), as in ``consume``."""
+    shares = consumers.market_shares(model)
+    return consumers.Places(shares), consumers.Places(shares * model.businesses.unsafe)
+
+
+def _look_up_numpy(weight, u):
+    """Inverse-CDF look-up as numpy code: cumsum, searchsorted, bincount."""
+    cumulative = np.cumsum(weight)
+    u = np.sort(u) * cumulative[-1]
+    where = np.minimum(cumulative.searchsorted(u, side="right"), len(weight) - 1)
+    counts = np.bincount(where, minlength=len(weight))
+    positions = (counts != 0).nonzero()[0]
+    return positions, counts[positions]
+
+
+@pytest.mark.parametrize("n", [1, 40, 250, 5_000])
+@pytest.mark.parametrize("which", [0, 1])
+def test_look_up_compiled_equals_numpy(month_12, n, which):
+    places = _places(month_12)[which]
+    u = np.random.default_rng(n).random(n)
+    if n > 3:
+        u[:3] = np.nextafter(1.0, 0.0), 0.0, u[3]  # the edges of the draws, and a tie
+    positions, people = consumers._look_up(places.weight, u.copy())
+    expected = _look_up_numpy(places.weight, u)
+    assert np.array_equal(positions, expected[0]) and positions.dtype == expected[0].dtype
+    assert np.array_equal(people, expected[1]) and people.dtype == expected[1].dtype
+    assert people.sum() == n and len(places.weight) > 100
