@@ -51,3 +51,36 @@ def test_look_up_compiled_equals_numpy(month_12, n, which):
     assert np.array_equal(positions, expected[0]) and positions.dtype == expected[0].dtype
     assert np.array_equal(people, expected[1]) and people.dtype == expected[1].dtype
     assert people.sum() == n and len(places.weight) > 100
+
+
+def _attribute_complaints_numpy(model, n_traceable, n_other, sellers, sources):
+    """Complaints filed as numpy code: zeros, scatter, copy, scatter-add, queue."""
+    b = model.businesses
+    attribution = model.params.participation.attribution_probability
+    n_right = model.rng.binomial(n_traceable, attribution) if len(sources.weight) else 0
+    b.complaints_true = np.zeros(b.count)
+    where, people = consumers._draw_businesses(model, n_right, sources)
+    b.complaints_true[where] = people
+    b.complaints = b.complaints_true.copy()
+    where, people = consumers._draw_businesses(model, n_traceable + n_other - n_right, sellers)
+    b.complaints[where] += people
+    b.complaint_queue += b.complaints
+
+
+@pytest.mark.parametrize(("n_traceable", "n_other"), [(0, 0), (0, 30), (40, 160), (900, 4000)])
+def test_complaints_compiled_equal_numpy(month_12, n_traceable, n_other):
+    model, b = month_12, month_12.businesses
+    sellers, sources = _places(model)
+    before = b.complaints_true, b.complaints, b.complaint_queue.copy()
+    model.rng = np.random.default_rng(11)
+    consumers._attribute_complaints(model, n_traceable, n_other, sellers, sources)
+    compiled = b.complaints_true, b.complaints, b.complaint_queue.copy()
+    b.complaint_queue[:] = before[2]
+    model.rng = np.random.default_rng(11)
+    _attribute_complaints_numpy(model, n_traceable, n_other, sellers, sources)
+    expected_all = b.complaints_true, b.complaints, b.complaint_queue
+    for got, expected in zip(compiled, expected_all, strict=True):
+        assert np.array_equal(got, expected) and got.dtype == expected.dtype
+    assert compiled[1].sum() == (n_traceable + n_other) * 1.0
+    assert n_traceable + n_other == 0 or (compiled[2] != before[2]).any()
+    b.complaints_true, b.complaints, b.complaint_queue[:] = before

@@ -194,13 +194,24 @@ def _attribute_complaints(model: GovernanceModel, n_traceable: int, n_other: int
     attribution = model.params.participation.attribution_probability
     n_right = model.rng.binomial(n_traceable, attribution) if len(sources.weight) else 0
     n_people = n_traceable + n_other
-    b.complaints_true = np.zeros(b.count)
-    where, people = _draw_businesses(model, n_right, sources)
-    b.complaints_true[where] = people
-    b.complaints = b.complaints_true.copy()  # the same as adding them to zeros
-    where, people = _draw_businesses(model, n_people - n_right, sellers)
-    b.complaints[where] += people
-    b.complaint_queue += b.complaints
+    right = _draw_businesses(model, n_right, sources)
+    guessed = _draw_businesses(model, n_people - n_right, sellers)
+    b.complaints_true, b.complaints = _file(b.count, *right, *guessed, b.complaint_queue)
+
+
+@compiled
+def _file(n_businesses, right, right_people, guessed, guessed_people, queue):
+    """Complaints by business: (naming the true source, all of them), from the people who
+    named each business rightly and those who guessed; all of them join ``queue``."""
+    complaints_true = np.zeros(n_businesses)
+    for k in range(len(right)):
+        complaints_true[right[k]] = right_people[k]
+    complaints = complaints_true.copy()
+    for k in range(len(guessed)):
+        complaints[guessed[k]] += guessed_people[k]
+    for i in range(n_businesses):
+        queue[i] += complaints[i]
+    return complaints_true, complaints
 
 
 def _lose_reputation(model: GovernanceModel, ill_people: int, shares: np.ndarray,
