@@ -7,6 +7,8 @@ a real model, with the same random draws.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,74 @@ def test_complaints_compiled_equal_numpy(month_12, n_traceable, n_other):
     assert compiled[1].sum() == (n_traceable + n_other) * 1.0
     assert n_traceable + n_other == 0 or (compiled[2] != before[2]).any()
     b.complaints_true, b.complaints, b.complaint_queue[:] = before
+
+
+@pytest.mark.parametrize("n", [0, 1, 60, 5_000])
+def test_log_safe_meals_compiled_equal_numpy(month_12, n):
+    model, c = month_12, month_12.consumers
+    assert len(np.unique(c.trust)) > 100  # trust has spread out
+    candidates = np.random.default_rng(n).choice(c.count, n, replace=False)
+    log_safe, max_meals, trust0 = -0.003, model.params.consumers.meals_out_per_month, 0.6
+    sorted_candidates = candidates.copy()
+    got = consumers._log_safe_meals(sorted_candidates, c.trust, np.float32(0.5 / trust0),
+                                    np.float32(max_meals), np.float32(log_safe))
+    candidates.sort()
+    meals = max_meals * np.minimum(0.5 + 0.5 / trust0 * c.trust[candidates], 1.0)
+    expected = meals * log_safe
+    assert np.array_equal(sorted_candidates, candidates)
+    assert np.array_equal(got, expected) and got.dtype == expected.dtype == np.float32
+    assert n == 0 or (got < 0).all()
+
+
+def _complaint_probability_numpy(model, trust, aware):
+    """The chance to complain as numpy code on gathered trust and awareness."""
+    p = model.params.participation
+    base = min(max(p.complaint_probability, 1e-9), 1 - 1e-9)
+    logit = (math.log(base / (1 - base))
+             + p.reward_effect * math.log1p(p.reward_yuan / 1000.0)
+             + consumers.TRUST_COMPLAINT_SLOPE * (trust - model.params.consumers.initial_trust)
+             + math.log(consumers.AWARE_COMPLAINT_ODDS) * aware)
+    return consumers.expit(logit)
+
+
+def _ill_and_complaints_numpy(model, from_business, elsewhere, u):
+    """Marking the ill and their complaints as numpy code."""
+    c = model.consumers
+    c.ill[:] = False
+    c.ill[from_business] = True
+    other = elsewhere[~c.ill[elsewhere]]
+    other.sort()
+    c.ill[other] = True
+    ill = np.concatenate([from_business, other])
+    p_complain = _complaint_probability_numpy(model, c.trust[ill], c.aware[ill])
+    complained = u[: len(ill)] < p_complain
+    complainants = ill[complained]
+    c.complained[:] = False
+    c.complained[complainants] = True
+    return ill, p_complain, complainants, int(np.count_nonzero(complained[: len(from_business)]))
+
+
+@pytest.mark.parametrize(("n_from", "n_elsewhere"), [(0, 0), (0, 100), (55, 100), (3_000, 5_000)])
+def test_ill_and_complaints_compiled_equal_numpy(month_12, n_from, n_elsewhere):
+    model, c = month_12, month_12.consumers
+    assert c.aware.any() and not c.aware.all()
+    draw = np.random.default_rng(n_from + n_elsewhere)
+    from_business = np.sort(draw.choice(c.count, n_from, replace=False))
+    elsewhere = draw.choice(c.count, n_elsewhere, replace=False)
+    u = draw.random(n_from + n_elsewhere) * 0.3
+    before = c.ill.copy(), c.complained.copy()
+    ill = consumers._mark_ill(c.ill, from_business, elsewhere)
+    p_complain = consumers.complaint_probability(model, ill)
+    complainants, traceable = consumers._complain(c.complained, ill, u[: len(ill)], p_complain,
+                                                  n_from)
+    compiled = ill, p_complain, complainants, traceable, c.ill.copy(), c.complained.copy()
+    c.ill[:], c.complained[:] = before
+    expected = _ill_and_complaints_numpy(model, from_business, elsewhere, u)
+    expected = *expected, c.ill, c.complained
+    for got, want in zip(compiled[:3], expected[:3], strict=True):
+        assert np.array_equal(got, want) and got.dtype == want.dtype
+    assert compiled[3] == expected[3] and isinstance(compiled[3], int)
+    assert np.array_equal(compiled[4], expected[4]) and np.array_equal(compiled[5], expected[5])
+    assert n_from + n_elsewhere == 0 or (compiled[4] != before[0]).any()
+    assert n_from < 3_000 or len(complainants) > traceable > 0
+    c.ill[:], c.complained[:] = before

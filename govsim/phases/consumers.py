@@ -36,16 +36,30 @@ def market_shares(model: GovernanceModel) -> np.ndarray:
     return sales / sales.sum()
 
 
-def complaint_probability(model: GovernanceModel, trust: np.ndarray,
-                          aware: np.ndarray) -> np.ndarray:
-    """Chance an ill consumer complains: survey baseline, moved by reward, awareness, trust."""
+def complaint_probability(model: GovernanceModel, ill: np.ndarray) -> np.ndarray:
+    """Chance each of the ill consumers complains: survey baseline, moved by reward,
+    awareness, trust."""
     p = model.params.participation
+    c = model.consumers
     base = min(max(p.complaint_probability, 1e-9), 1 - 1e-9)
-    logit = (math.log(base / (1 - base))
-             + p.reward_effect * math.log1p(p.reward_yuan / 1000.0)
-             + TRUST_COMPLAINT_SLOPE * (trust - model.params.consumers.initial_trust)
-             + math.log(AWARE_COMPLAINT_ODDS) * aware)
-    return expit(logit)
+    baseline = math.log(base / (1 - base)) + p.reward_effect * math.log1p(p.reward_yuan / 1000.0)
+    # float32, as numpy works the trust term out with trust's precision
+    return expit(_complaint_logit(ill, c.trust, c.aware, np.float32(baseline),
+                                  np.float32(TRUST_COMPLAINT_SLOPE),
+                                  np.float32(model.params.consumers.initial_trust),
+                                  math.log(AWARE_COMPLAINT_ODDS)))
+
+
+@compiled
+def _complaint_logit(ill, trust, aware, baseline, slope, initial_trust, aware_log_odds):
+    """Log-odds that each of ``ill`` complains: the trust term in float32 (``baseline``,
+    ``slope`` and ``initial_trust`` are float32), the awareness term added in float64."""
+    logit = np.empty(len(ill))
+    for k in range(len(ill)):
+        i = ill[k]
+        from_trust = baseline + slope * (trust[i] - initial_trust)
+        logit[k] = np.float64(from_trust) + (aware_log_odds if aware[i] else 0.0)
+    return logit
 
 
 def consume(model: GovernanceModel) -> None:
@@ -58,23 +72,15 @@ def consume(model: GovernanceModel) -> None:
     unsafe_share = float(source.sum())  # chance a purchase is unsafe food
     model.tally["unsafe_purchase_share"] = unsafe_share
     from_business = _fall_ill(model, unsafe_share * sc.consumers.illness_probability)
-    c.ill[:] = False
-    c.ill[from_business] = True
-    other = _fall_ill_elsewhere(model)
-    c.ill[other] = True
-    ill = np.concatenate([from_business, other])
-    p_complain = complaint_probability(model, c.trust[ill], c.aware[ill])
-    complained = model.rng.random(len(ill)) < p_complain
-    complainants = ill[complained]
-    c.complained[:] = False
-    c.complained[complainants] = True
+    ill = _mark_ill(c.ill, from_business, _fall_ill_elsewhere(model))
+    p_complain = complaint_probability(model, ill)
+    complainants, traceable = _complain(c.complained, ill, model.rng.random(len(ill)),
+                                        p_complain, len(from_business))
     c.complainants = complainants
     scale = model.people_per_consumer
     model.tally["illness_cases"] = len(ill) * scale
     model.tally["illness_from_businesses"] = len(from_business) * scale
     model.tally["complaints"] = len(complainants) * scale
-    # a Python int: rounding a numpy float costs microseconds
-    traceable = int(np.count_nonzero(complained[: len(from_business)]))
     n_traceable = int(round(traceable * scale))
     n_other = int(round((len(complainants) - traceable) * scale))  # the rest of them
     sellers, sources = Places(shares), Places(source)
@@ -99,23 +105,77 @@ def _fall_ill(model: GovernanceModel, risk_per_meal: float) -> np.ndarray:
     if p_max <= 0.0:
         return np.zeros(0, dtype=np.int64)
     candidates = model.rng.choice(c.count, model.rng.binomial(c.count, p_max), replace=False)
-    candidates.sort()
     trust0 = max(sc.consumers.initial_trust, 1e-9)
-    meals = max_meals * np.minimum(0.5 + 0.5 / trust0 * c.trust[candidates], 1.0)
+    log_safe_meals = _log_safe_meals(candidates, c.trust, np.float32(0.5 / trust0),
+                                     np.float32(max_meals), np.float32(log_safe))
     # u x p_max < p(ill), p(ill) = -expm1(...), as -u x p_max > expm1(...): negating is
     # exact, so the same test, one numpy step fewer
-    return candidates[model.rng.random(len(candidates)) * -p_max > np.expm1(meals * log_safe)]
+    return candidates[model.rng.random(len(candidates)) * -p_max > np.expm1(log_safe_meals)]
+
+
+@compiled
+def _log_safe_meals(candidates, trust, per_trust, max_meals, log_safe):
+    """Sorts ``candidates`` (in place) and returns, for each, the log of the chance that all
+    its meals out are harmless: ``max_meals`` times ``min(0.5 + per_trust x trust, 1)``
+    meals, each harmless with log-chance ``log_safe``. In float32, trust's precision, as
+    numpy did it (the scalars are float32)."""
+    candidates.sort()
+    half, one = np.float32(0.5), np.float32(1.0)
+    log_safe_meals = np.empty(len(candidates), dtype=np.float32)
+    for k in range(len(candidates)):
+        share = half + per_trust * trust[candidates[k]]
+        if share > one:
+            share = one
+        log_safe_meals[k] = max_meals * share * log_safe
+    return log_safe_meals
 
 
 def _fall_ill_elsewhere(model: GovernanceModel) -> np.ndarray:
-    """Consumers (not already ill) who fall ill from food not traceable to a business's
-    unsafe batch: home cooking, sporadic cases. Drawn sparsely, O(ill); sorted."""
+    """Consumers who fall ill from food not traceable to a business's unsafe batch: home
+    cooking, sporadic cases. Drawn sparsely, O(ill); some may be ill already."""
     c = model.consumers
     p = -math.expm1(math.log1p(-model.params.consumers.other_illness_per_year) / 12.0)
-    drawn = model.rng.choice(c.count, model.rng.binomial(c.count, p), replace=False)
-    drawn = drawn[~c.ill[drawn]]
-    drawn.sort()
-    return drawn
+    return model.rng.choice(c.count, model.rng.binomial(c.count, p), replace=False)
+
+
+@compiled
+def _mark_ill(ill, from_business, elsewhere):
+    """Marks this month's ill in ``ill`` (by consumer) and returns them: those made ill by a
+    business, then those made ill elsewhere who were not already (sorted)."""
+    ill[:] = False
+    for i in from_business:
+        ill[i] = True
+    n = len(from_business)
+    everyone = np.empty(n + len(elsewhere), dtype=np.int64)
+    everyone[:n] = from_business
+    m = n
+    for i in elsewhere:
+        if not ill[i]:
+            everyone[m] = i
+            m += 1
+    everyone[n:m].sort()
+    for i in everyone[n:m]:
+        ill[i] = True
+    return everyone[:m]
+
+
+@compiled
+def _complain(complained, ill, u, p_complain, n_from_business):
+    """Who of ``ill`` complains (their draw ``u`` below their chance), marked in
+    ``complained`` (by consumer): (complainants, how many of them a business made ill,
+    the first ``n_from_business`` of ``ill``)."""
+    complained[:] = False
+    complainants = np.empty(len(ill), dtype=np.int64)
+    n = 0
+    traceable = 0
+    for k in range(len(ill)):
+        if u[k] < p_complain[k]:
+            complainants[n] = ill[k]
+            complained[ill[k]] = True
+            n += 1
+            if k < n_from_business:
+                traceable += 1
+    return complainants[:n], traceable
 
 
 class Places:
