@@ -157,3 +157,38 @@ def test_ill_and_complaints_compiled_equal_numpy(month_12, n_from, n_elsewhere):
     assert n_from + n_elsewhere == 0 or (compiled[4] != before[0]).any()
     assert n_from < 3_000 or len(complainants) > traceable > 0
     c.ill[:], c.complained[:] = before
+
+
+def _lose_reputation_numpy(model, ill_people, shares, sources):
+    """Reputation lost as numpy code, with ``lost_margin_yuan``."""
+    sc = model.params
+    b = model.businesses
+    known = model.rng.binomial(ill_people, sc.participation.attribution_probability)
+    where, people = consumers._draw_businesses(model, known, sources)
+    model.ill_who_know = (where, people)
+    customers = sc.consumers.population * shares[where]
+    lost = np.minimum(sc.consumers.reputation_effect * people / np.maximum(customers, 1.0), 1.0)
+    model.reputation_loss_yuan = np.zeros(b.count)
+    model.reputation_loss_yuan[where] = consumers.lost_margin_yuan(model, where, lost)
+    b.demand[where] *= 1.0 - lost
+
+
+@pytest.mark.parametrize("ill_people", [0, 20, 550, 200_000])
+def test_lose_reputation_compiled_equals_numpy(month_12, ill_people):
+    model, b = month_12, month_12.businesses
+    shares = consumers.market_shares(model)
+    sources = _places(model)[1]
+    before = b.demand.copy(), model.ill_who_know, model.reputation_loss_yuan
+    model.rng = np.random.default_rng(5)
+    consumers._lose_reputation(model, ill_people, shares, sources)
+    compiled = b.demand.copy(), model.reputation_loss_yuan
+    b.demand[:] = before[0]
+    model.rng = np.random.default_rng(5)
+    _lose_reputation_numpy(model, ill_people, shares, sources)
+    assert np.array_equal(compiled[0], b.demand)
+    assert np.array_equal(compiled[1], model.reputation_loss_yuan)
+    assert compiled[1].dtype == model.reputation_loss_yuan.dtype
+    assert ill_people < 550 or (compiled[0] < before[0]).any()
+    assert ill_people < 200_000 or (compiled[0] == 0.0).any()  # some lose all customers
+    b.demand[:] = before[0]
+    model.ill_who_know, model.reputation_loss_yuan = before[1:]

@@ -287,11 +287,28 @@ def _lose_reputation(model: GovernanceModel, ill_people: int, shares: np.ndarray
     known = model.rng.binomial(ill_people, sc.participation.attribution_probability)
     where, people = _draw_businesses(model, known, sources)
     model.ill_who_know = (where, people)
-    customers = sc.consumers.population * shares[where]
-    lost = np.minimum(sc.consumers.reputation_effect * people / np.maximum(customers, 1.0), 1.0)
-    model.reputation_loss_yuan = np.zeros(b.count)
-    model.reputation_loss_yuan[where] = lost_margin_yuan(model, where, lost)
-    b.demand[where] *= 1.0 - lost
+    model.reputation_loss_yuan = _stay_away(
+        where, people, shares, sc.consumers.population, sc.consumers.reputation_effect,
+        b.revenue_yuan, b.demand, sc.businesses.margin, DEMAND_RECOVERY)
+
+
+@compiled
+def _stay_away(where, people, shares, population, effect, revenue, demand, margin, recovery):
+    """Businesses ``where`` lose ``effect`` customers per ill person who knows (at most all
+    of them): their demand falls by that share, and the margin given up (as
+    ``lost_margin_yuan``, on the sales before the fall) is returned by business."""
+    loss_yuan = np.zeros(len(shares))
+    for k in range(len(where)):
+        w = where[k]
+        customers = population * shares[w]
+        if customers < 1.0:
+            customers = 1.0
+        lost = effect * people[k] / customers
+        if lost > 1.0:
+            lost = 1.0
+        loss_yuan[w] = lost * (revenue[w] * demand[w]) * margin / recovery
+        demand[w] *= 1.0 - lost
+    return loss_yuan
 
 
 def lost_margin_yuan(model: GovernanceModel, where: np.ndarray, lost: np.ndarray) -> np.ndarray:
