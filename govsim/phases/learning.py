@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
+from govsim.jit import compiled
 from govsim.phases.consumers import DEMAND_RECOVERY
 from govsim.phases.enforcement import batch_value_yuan, product_fine_yuan, publication_reach
 from govsim.phases.grading import sampling_chance
@@ -53,13 +54,9 @@ AGENCY_NOISE = 0.25           # agencies' decision noise, as a fraction of the p
 def adapt(model: GovernanceModel) -> None:
     """All three populations update."""
     b = model.businesses
-    group = b.sector * 2 + ~b.complying  # (sector, cutting) in one index, for counts and sums
-    compliers = np.bincount(group, minlength=6)[0::2]
-    sales = b.sales_yuan()  # this month's, for peers' losses and the revising businesses' costs
-    _update_inspection_beliefs(model, b.sector_counts - compliers, group)
-    _learn_from_peers(model, group, sales)
+    sales, compliers, group_sums = _take_stock(model)
+    _learn_from_peers(model, group_sums)
     _revise_business_strategies(model, compliers / np.maximum(b.sector_counts, 1), sales)
-    _recover_demand(model)
     _adapt_agencies(model)
     _update_trust(model)
 
@@ -98,31 +95,78 @@ def _extra_ill_per_customer(model: GovernanceModel) -> np.ndarray:
     return (b.hazard_cut - b.hazard_comply) * c.meals_out_per_month * c.illness_probability
 
 
-def _update_inspection_beliefs(model: GovernanceModel, cutters: np.ndarray,
-                               group: np.ndarray) -> None:
-    """Belief <- belief + rate x (signal - belief), where the signal is the sector's share of
-    corner-cutters an inspection caught this month, mixed with their own experience for
-    corner-cutters (``group``: each business's sector x 2 + 1 if it cuts corners)."""
+def _take_stock(model: GovernanceModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What businesses saw this month, their beliefs of inspections updated with it, and
+    the demand they lost recovering by ``DEMAND_RECOVERY``.
+
+    Returns:
+        Each business's sales this month; the complying businesses of each sector; and the
+        sales, damages paid and customers' margin lost (rows) summed by sector and strategy
+        (columns: sector x 2 + 1 if cutting corners).
+    """
     b = model.businesses
     lr = model.params.businesses.belief_learning_rate
-    own = lr * OWN_EXPERIENCE_WEIGHT
-    caught = model.seen.by_sector("cutters_inspected_caught").tolist()
-    peer = [n_caught / n if n > 0 else 0.0
-            for n_caught, n in zip(caught, cutters.tolist(), strict=True)]
-    step = np.array(peer).take(b.sector)
-    step -= b.belief
-    step *= lr
-    b.belief += step
-    # corner-cutters weigh their own experience: OWN x (caught - peer rate) on top. Taken by
-    # (sector, cutting), complying ones subtract 0: cheaper than picking out the cutters.
-    b.belief -= np.array([[0.0, own * rate] for rate in peer]).take(group)
-    b.belief[b.caught_by_inspection.nonzero()[0]] += own
-    b.belief.clip(0.0, 1.0, out=b.belief)  # the method skips np.clip's dispatch
+    return _stock_and_beliefs(
+        b.sector, b.complying, b.revenue_yuan, b.demand, model.damages_paid_yuan,
+        model.reputation_loss_yuan, b.sector_counts,
+        model.seen.by_sector("cutters_inspected_caught"), b.caught_by_inspection, b.belief,
+        lr, lr * OWN_EXPERIENCE_WEIGHT, DEMAND_RECOVERY)
 
 
-def _learn_from_peers(model: GovernanceModel, group: np.ndarray, sales: np.ndarray) -> None:
-    """Move each sector's beliefs towards what its members saw this month (``group``:
-    each business's sector x 2 + 1 if it cuts corners; ``sales``: each business's sales)."""
+@compiled
+def _stock_and_beliefs(sector, complying, revenue, demand, damages, reputation, sector_counts,
+                       caught, caught_self, belief, lr, own, recovery):
+    """:func:`_take_stock` in two passes over the businesses.
+
+    The first takes this month's sales, counts and sums by sector and strategy (in business
+    order, as ``np.bincount`` adds), and lets lost demand recover once the month's sales are
+    known. The second moves each business's belief of being caught by an inspection towards
+    the share of its sector's corner-cutters an inspection caught this month; a corner-cutter
+    also weighs its own experience (``own``: caught or not).
+    """
+    n = len(sector)
+    sales = np.empty(n)
+    compliers = np.zeros(3, dtype=np.int64)
+    sums = np.zeros((3, 6))
+    for i in range(n):
+        s = sector[i]
+        group = 2 * s + (0 if complying[i] else 1)
+        sales[i] = revenue[i] * demand[i]
+        compliers[s] += complying[i]
+        sums[0, group] += sales[i]
+        if damages[i] != 0:  # np.bincount over the non-zero ones: a 0.0 could turn -0.0 to 0.0
+            sums[1, group] += damages[i]
+        if reputation[i] != 0:
+            sums[2, group] += reputation[i]
+        demand[i] += recovery * (1.0 - demand[i])
+    peer = np.zeros(3)
+    for s in range(3):
+        cutters = sector_counts[s] - compliers[s]
+        if cutters > 0:
+            peer[s] = caught[s] / cutters
+    for i in range(n):
+        s = sector[i]
+        x = belief[i] + (peer[s] - belief[i]) * lr
+        x -= 0.0 if complying[i] else own * peer[s]
+        if caught_self[i]:
+            x += own
+        belief[i] = _clip(x, 0.0, 1.0)
+    return sales, compliers, sums
+
+
+@compiled
+def _clip(x, low, high):
+    """``np.clip`` of one float, nan and signed zeros included."""
+    if not (x > low or x != x):
+        x = low
+    if not (x < high or x != x):
+        x = high
+    return x
+
+
+def _learn_from_peers(model: GovernanceModel, group_sums: np.ndarray) -> None:
+    """Move each sector's beliefs towards what its members saw this month (``group_sums``:
+    sales, damages paid and customers' margin lost by sector x 2 + 1 if cutting corners)."""
     lr = model.params.businesses.belief_learning_rate
     seen = model.seen
     beliefs = model.beliefs
@@ -131,26 +175,14 @@ def _learn_from_peers(model: GovernanceModel, group: np.ndarray, sales: np.ndarr
     _towards(beliefs.fine_given_confirmed, seen.by_sector("fined"),
              seen.by_sector("confirmed"), lr)
     # six sums and three beliefs a sector: plain floats cost less than numpy calls on them
-    sales = np.bincount(group, weights=sales, minlength=6).tolist()
-    for values, paid in ((beliefs.damages_per_sales, model.damages_paid_yuan),
-                         (beliefs.reputation_per_sales, model.reputation_loss_yuan)):
-        paid = _sparse_sums(group, paid)
+    sales, damages, reputation = group_sums.tolist()
+    for values, paid in ((beliefs.damages_per_sales, damages),
+                         (beliefs.reputation_per_sales, reputation)):
         rate = [p / s if s > 0 else 0.0 for p, s in zip(paid, sales, strict=True)]
         # cutting peers' loss beyond complying peers' (rate is complying, cutting by sector)
         extra = [cut - comply for comply, cut in zip(rate[0::2], rate[1::2], strict=True)]
         values[:] = [v + lr * (max(e, 0.0) - v)
                      for v, e in zip(values.tolist(), extra, strict=True)]
-
-
-def _sparse_sums(group: np.ndarray, values: np.ndarray) -> list[float]:
-    """Sums of ``values`` by group (six groups), when few of them are not 0.
-
-    Only a few businesses a month pay damages or lose customers to attributed illness
-    (under a tenth): np.bincount over their values alone gives the same sums, bit for bit
-    (adding 0.0 leaves a sum as it was), in under half the time of one over all.
-    """
-    paid = (values != 0).nonzero()[0]
-    return np.bincount(group.take(paid), weights=values.take(paid), minlength=6).tolist()
 
 
 def _towards(belief: np.ndarray, hits: np.ndarray, trials: np.ndarray, lr: float) -> None:
@@ -216,11 +248,6 @@ def _revise_business_strategies(model: GovernanceModel, comply_share: np.ndarray
     norm = np.array([bs.conformity * (2 * share - 1) for share in comply_share.tolist()])
     p_cut = expit(gain / bs.choice_noise_yuan - norm.take(sector))
     b.complying[revising] = rng.random(len(revising)) >= p_cut
-
-
-def _recover_demand(model: GovernanceModel) -> None:
-    b = model.businesses
-    b.demand += DEMAND_RECOVERY * (1.0 - b.demand)
 
 
 def _adapt_agencies(model: GovernanceModel) -> None:
