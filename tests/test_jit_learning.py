@@ -9,6 +9,8 @@ import pytest
 from govsim.model import GovernanceModel
 from govsim.phases import learning
 from govsim.phases.consumers import DEMAND_RECOVERY
+from govsim.phases.enforcement import batch_value_yuan, product_fine_yuan, publication_reach
+from govsim.phases.grading import sampling_chance
 from govsim.scenario import Scenario
 
 
@@ -77,3 +79,73 @@ def test_take_stock_compiled_equals_numpy(variants):
         assert (after[0] != before[0]).any() and (after[1] != before[1]).any()
         assert reference[2][1:].any()  # damages or lost customers were summed
         b.belief[:], b.demand[:] = before
+
+
+def _expected_loss_numpy(model, who, sector, sales):
+    """Expected extra loss from cutting corners, as numpy code."""
+    b = model.businesses
+    sc = model.params
+    beliefs = model.beliefs
+    fine_chance = beliefs.fine_given_confirmed.take(sector)
+    margin_rate = sales * sc.businesses.margin / DEMAND_RECOVERY
+    sampled = sampling_chance(model, model.planned_batches, who)
+    sampled[b.followups_due[who] > 0] = 1.0
+    extra_unsafe = b.hazard_cut[who] - b.hazard_comply[who]
+    goods = batch_value_yuan(model, who, sales)
+    per_failure = (goods
+                   + fine_chance * product_fine_yuan(model, who, goods)
+                   + publication_reach(model, "sampling")
+                   * sc.participation.disclosure_demand_loss * margin_rate)
+    sampling = sampled * extra_unsafe * beliefs.fail_given_unsafe.take(sector) * per_failure
+    per_catch = fine_chance * sc.law.inspection_fine_yuan
+    reach = publication_reach(model, "routine")
+    if reach:
+        per_catch = per_catch + reach * sc.participation.disclosure_demand_loss * margin_rate
+    inspection = b.belief[who] * per_catch
+    market = (beliefs.damages_per_sales + beliefs.reputation_per_sales).take(sector) * sales
+    return sampling + inspection + market
+
+
+def _revision_numpy(model, draws, compliers, sales):
+    """Who reconsiders and the log-odds of cutting corners, as numpy code."""
+    b = model.businesses
+    bs = model.params.businesses
+    reconsider = draws < bs.revision_rate
+    reconsider |= b.notified
+    reconsider |= b.punished
+    reconsider |= b.caught_by_inspection
+    revising = reconsider.nonzero()[0]
+    sector = b.sector[revising]
+    gain = b.cost_yuan[revising] - _expected_loss_numpy(model, revising, sector,
+                                                          sales[revising])
+    comply_share = compliers / np.maximum(b.sector_counts, 1)
+    norm = np.array([bs.conformity * (2 * share - 1) for share in comply_share.tolist()])
+    return revising, gain / bs.choice_noise_yuan - norm.take(sector)
+
+
+def test_expected_loss_compiled_equals_numpy(variants):
+    for model in variants:
+        b = model.businesses
+        who = np.arange(b.count)
+        compiled = learning.expected_loss_if_cutting(model, who)
+        reference = _expected_loss_numpy(model, who, b.sector, b.sales_yuan())
+        assert np.array_equal(compiled, reference)
+        assert (b.followups_due > 0).any() or model.params.system.sampling == "risk_based"
+    risk_based = variants[-1]
+    assert len(np.unique(sampling_chance(risk_based, risk_based.planned_batches))) > 1
+
+
+def test_revision_compiled_equals_numpy(variants):
+    for model in variants:
+        b = model.businesses
+        bs = model.params.businesses
+        draws = np.random.default_rng(11).random(b.count)
+        compliers = np.bincount(b.sector[b.complying], minlength=3)
+        sales = b.sales_yuan()
+        revising, logit = learning._revision(
+            draws, bs.revision_rate, b.notified, b.punished, b.caught_by_inspection,
+            compliers, b.sector_counts, bs.conformity, bs.choice_noise_yuan, b.cost_yuan,
+            sales, *learning._loss_inputs(model))
+        reference = _revision_numpy(model, draws, compliers, sales)
+        assert np.array_equal(revising, reference[0]) and np.array_equal(logit, reference[1])
+        assert len(revising) > 0.05 * b.count and np.isfinite(logit).all()

@@ -35,7 +35,7 @@ from scipy.special import expit
 
 from govsim.jit import compiled
 from govsim.phases.consumers import DEMAND_RECOVERY
-from govsim.phases.enforcement import batch_value_yuan, product_fine_yuan, publication_reach
+from govsim.phases.enforcement import publication_reach
 from govsim.phases.grading import sampling_chance
 from govsim.phases.procurement import bid_prices
 from govsim.state import SectorBeliefs
@@ -53,10 +53,9 @@ AGENCY_NOISE = 0.25           # agencies' decision noise, as a fraction of the p
 
 def adapt(model: GovernanceModel) -> None:
     """All three populations update."""
-    b = model.businesses
     sales, compliers, group_sums = _take_stock(model)
     _learn_from_peers(model, group_sums)
-    _revise_business_strategies(model, compliers / np.maximum(b.sector_counts, 1), sales)
+    _revise_business_strategies(model, compliers, sales)
     _adapt_agencies(model)
     _update_trust(model)
 
@@ -194,60 +193,106 @@ def _towards(belief: np.ndarray, hits: np.ndarray, trials: np.ndarray, lr: float
 
 def expected_loss_if_cutting(model: GovernanceModel, who: np.ndarray) -> np.ndarray:
     """Expected extra monthly loss from cutting corners (yuan) of businesses ``who``."""
-    b = model.businesses
-    return _expected_loss(model, who, b.sector[who], b.sales_yuan(who))
+    return _expected_loss(who, model.businesses.sales_yuan(), *_loss_inputs(model))
 
 
-def _expected_loss(model: GovernanceModel, who: np.ndarray, sector: np.ndarray,
-                   sales: np.ndarray) -> np.ndarray:
-    """:func:`expected_loss_if_cutting`, given the sectors and sales of ``who``."""
+def _loss_inputs(model: GovernanceModel) -> tuple:
+    """What a business weighs in :func:`_expected_loss`, in its order of arguments."""
     b = model.businesses
     sc = model.params
+    law = sc.law
     beliefs = model.beliefs
-    fine_chance = beliefs.fine_given_confirmed.take(sector)
-    margin_rate = sales * sc.businesses.margin / DEMAND_RECOVERY
-    # sampling: the plan and its grade say how often it is sampled; peers say how often an
-    # unsafe sample fails; a failure costs the recall, the fine and the bulletin's customers
-    sampled = sampling_chance(model, model.planned_batches, who)
-    sampled[b.followups_due[who] > 0] = 1.0  # a follow-up sample is announced and certain
-    extra_unsafe = b.hazard_cut[who] - b.hazard_comply[who]
-    goods = batch_value_yuan(model, who, sales)
-    per_failure = (goods
-                   + fine_chance * product_fine_yuan(model, who, goods)
-                   + publication_reach(model, "sampling")
-                   * sc.participation.disclosure_demand_loss * margin_rate)
-    sampling = sampled * extra_unsafe * beliefs.fail_given_unsafe.take(sector) * per_failure
-    # inspections: its belief of being caught; a process fine, published under disclosure
-    per_catch = fine_chance * sc.law.inspection_fine_yuan
-    reach = publication_reach(model, "routine")
-    if reach:
-        per_catch = per_catch + reach * sc.participation.disclosure_demand_loss * margin_rate
-    inspection = b.belief[who] * per_catch
-    # damages and reputation: what cutting peers suffered beyond complying ones
-    market = (beliefs.damages_per_sales + beliefs.reputation_per_sales).take(sector) * sales
-    return sampling + inspection + market
+    return (b.sector, sampling_chance(model, model.planned_batches), b.followups_due,
+            b.hazard_cut, b.hazard_comply, b.belief, beliefs.fine_given_confirmed,
+            beliefs.fail_given_unsafe, beliefs.damages_per_sales, beliefs.reputation_per_sales,
+            sc.businesses.margin, sc.businesses.batch_share_of_sales,
+            law.business_fine_yuan, law.fine_goods_multiple, law.inspection_fine_yuan,
+            publication_reach(model, "sampling"), publication_reach(model, "routine"),
+            sc.participation.disclosure_demand_loss)
 
 
-def _revise_business_strategies(model: GovernanceModel, comply_share: np.ndarray,
+@compiled
+def _expected_loss(who, sales, sector, sampling_chance, followups_due, hazard_cut,
+                   hazard_comply, belief, fine_given_confirmed, fail_given_unsafe,
+                   damages_per_sales, reputation_per_sales, margin, batch_share,
+                   min_fine, fine_multiple, inspection_fine, bulletin_reach, routine_reach,
+                   demand_loss):
+    """Expected extra monthly loss from cutting corners (yuan) of businesses ``who``, given
+    everyone's ``sales`` and the inputs :func:`_loss_inputs` gathers (each business's
+    ``sampling_chance`` under the published plan: ``grading.sampling_chance``)."""
+    loss = np.empty(len(who))
+    for k in range(len(who)):
+        i = who[k]
+        s = sector[i]
+        fine_chance = fine_given_confirmed[s]
+        margin_lost = sales[i] * margin / DEMAND_RECOVERY  # until demand recovers
+        # sampling: the plan and its grade say how often it is sampled (a follow-up sample is
+        # announced and certain); peers say how often an unsafe sample fails; a failure costs
+        # the recall (the batch's value), the art. 124 fine and the bulletin's customers
+        sampled = 1.0 if followups_due[i] > 0 else sampling_chance[i]
+        goods = batch_share * sales[i]
+        fine = _maximum(min_fine, fine_multiple * goods)
+        per_failure = goods + fine_chance * fine + bulletin_reach * demand_loss * margin_lost
+        sampling = (sampled * (hazard_cut[i] - hazard_comply[i]) * fail_given_unsafe[s]
+                    * per_failure)
+        # inspections: its belief of being caught; a process fine, published under disclosure
+        per_catch = fine_chance * inspection_fine
+        if routine_reach != 0.0:
+            per_catch = per_catch + routine_reach * demand_loss * margin_lost
+        inspection = belief[i] * per_catch
+        # damages and reputation: what cutting peers suffered beyond complying ones
+        market = (damages_per_sales[s] + reputation_per_sales[s]) * sales[i]
+        loss[k] = sampling + inspection + market
+    return loss
+
+
+@compiled
+def _maximum(a, b):
+    """``np.maximum`` of two floats (nan if either is)."""
+    return a if a >= b or a != a else b
+
+
+@compiled
+def _reconsidering(draws, revision_rate, notified, punished, caught):
+    """Businesses that reconsider: a share ``revision_rate`` (``draws``: one uniform number
+    each), and those with news of their own failed sample, fine or inspection finding."""
+    return ((draws < revision_rate) | notified | punished | caught).nonzero()[0]
+
+
+@compiled
+def _revision(draws, revision_rate, notified, punished, caught, compliers, sector_counts,
+              conformity, choice_noise, cost, sales, *loss_inputs):
+    """The businesses that reconsider, and the log-odds that each cuts corners: the gain from
+    cutting (the cost of complying saved less the loss it expects), less the pull towards
+    its sector's norm (``compliers``: complying businesses of each sector)."""
+    revising = _reconsidering(draws, revision_rate, notified, punished, caught)
+    loss = _expected_loss(revising, sales, *loss_inputs)
+    norm = np.empty(3)
+    for s in range(3):
+        norm[s] = conformity * (2 * (compliers[s] / max(sector_counts[s], 1)) - 1)
+    sector = loss_inputs[0]
+    logit = np.empty(len(revising))
+    for k in range(len(revising)):
+        i = revising[k]
+        logit[k] = (cost[i] - loss[k]) / choice_noise - norm[sector[i]]
+    return revising, logit
+
+
+def _revise_business_strategies(model: GovernanceModel, compliers: np.ndarray,
                                 sales: np.ndarray) -> None:
+    """A share of businesses reconsider and choose by a logit rule (``compliers``: complying
+    businesses of each sector; ``sales``: each business's sales this month)."""
     b = model.businesses
     bs = model.params.businesses
     rng = model.rng
     # a share reconsider each month; news of one's own failed sample, fine or inspection
     # finding makes a business reconsider at once (specific deterrence)
-    reconsider = rng.random(b.count) < bs.revision_rate
-    reconsider |= b.notified  # in place: no temporary arrays
-    reconsider |= b.punished
-    reconsider |= b.caught_by_inspection
-    revising = reconsider.nonzero()[0]
-    if len(revising) == 0:
-        return
-    sector = b.sector[revising]
-    gain = b.cost_yuan[revising] - _expected_loss(model, revising, sector, sales[revising])
-    # the pull towards the sector's norm, worked out once a sector (three plain floats)
-    norm = np.array([bs.conformity * (2 * share - 1) for share in comply_share.tolist()])
-    p_cut = expit(gain / bs.choice_noise_yuan - norm.take(sector))
-    b.complying[revising] = rng.random(len(revising)) >= p_cut
+    revising, logit = _revision(rng.random(b.count), bs.revision_rate, b.notified, b.punished,
+                                b.caught_by_inspection, compliers, b.sector_counts,
+                                bs.conformity, bs.choice_noise_yuan, b.cost_yuan, sales,
+                                *_loss_inputs(model))
+    if len(revising):  # nobody reconsidering draws nothing
+        b.complying[revising] = rng.random(len(revising)) >= expit(logit)
 
 
 def _adapt_agencies(model: GovernanceModel) -> None:
