@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import expit
 
 from govsim.model import GovernanceModel
 from govsim.phases import learning
 from govsim.phases.consumers import DEMAND_RECOVERY
 from govsim.phases.enforcement import batch_value_yuan, product_fine_yuan, publication_reach
 from govsim.phases.grading import sampling_chance
+from govsim.phases.procurement import bid_prices
 from govsim.scenario import Scenario
 
 
@@ -33,7 +35,8 @@ def variants(month_12):
     agencies' liability, risk-based sampling."""
     return [month_12,
             _after_a_year({"procurement.payer": "business"}),
-            _after_a_year({"performance.blacklist": True, "market.n_agencies": 12}),
+            _after_a_year({"performance.blacklist": True, "market.n_agencies": 12,
+                           "performance.backcheck_rate": 0.1}),
             _after_a_year({"participation.disclosure": True, "law.agency_liability": True}),
             _after_a_year({"system.sampling": "risk_based"})]
 
@@ -149,3 +152,64 @@ def test_revision_compiled_equals_numpy(variants):
         reference = _revision_numpy(model, draws, compliers, sales)
         assert np.array_equal(revising, reference[0]) and np.array_equal(logit, reference[1])
         assert len(revising) > 0.05 * b.count and np.isfinite(logit).all()
+
+
+def _adapt_agencies_numpy(model):
+    """Agencies' back-check beliefs and cheating propensities, as numpy code."""
+    ag = model.agencies
+    sc = model.params
+    rate = sc.market.learning_rate
+    ag.false_seen = learning.BELIEF_MEMORY * ag.false_seen + model.last_false_reports
+    ag.found_seen = learning.BELIEF_MEMORY * ag.found_seen + model.last_false_found
+    announced = sc.performance.backcheck_rate * sc.performance.backcheck_sensitivity
+    ag.belief_backcheck = ((ag.found_seen + learning.PRIOR_REPORTS * announced)
+                           / (ag.false_seen + learning.PRIOR_REPORTS))
+    price = ag.price_yuan
+    if not (price > 0).all():
+        price = np.where(price > 0, price, bid_prices(model))
+    penalty = (sc.law.agency_fine_multiple + 1.0) * price
+    if sc.performance.blacklist:
+        perf = sc.performance
+        monthly_profit = (np.maximum(ag.quota, ag.tested)
+                          * np.maximum(price - ag.cost_yuan, 0.0))
+        penalty = penalty + monthly_profit * perf.blacklist_months / perf.blacklist_threshold
+    bribe = sc.market.bribe_yuan
+    if sc.procurement.payer == "business":
+        bribe = bribe + learning.CLIENT_VALUE_BATCHES * price
+    risk = ag.belief_backcheck
+    dishonesty = 1.0 - ag.integrity
+    noise = learning.AGENCY_NOISE * price
+    expected_penalty = risk * penalty
+    if sc.law.agency_liability:
+        expected_liable = risk * (penalty + sc.law.business_fine_yuan)
+    else:
+        expected_liable = expected_penalty
+    target_shirk = dishonesty * expit((ag.cost_yuan - expected_penalty) / noise)
+    target_collude = dishonesty * expit((bribe - expected_liable) / noise)
+    ag.shirk += rate * (target_shirk - ag.shirk)
+    ag.collude += rate * (target_collude - ag.collude)
+
+
+AGENCY_STATE = ("false_seen", "found_seen", "belief_backcheck", "shirk", "collude")
+
+
+def test_adapt_agencies_compiled_equals_numpy(variants):
+    taken = set()
+    for model in variants:
+        ag = model.agencies
+        before = {name: getattr(ag, name).copy() for name in AGENCY_STATE}
+        learning._adapt_agencies(model)
+        compiled = {name: getattr(ag, name).copy() for name in AGENCY_STATE}
+        for name in AGENCY_STATE:
+            setattr(ag, name, before[name].copy())
+        _adapt_agencies_numpy(model)
+        for name in AGENCY_STATE:
+            assert np.array_equal(compiled[name], getattr(ag, name)), name
+            if (compiled[name] != before[name]).any():
+                taken.add(name)
+            setattr(ag, name, before[name])
+        if not (ag.price_yuan > 0).all():
+            taken.add("bid")
+        if model.params.performance.blacklist and (ag.price_yuan > ag.cost_yuan).any():
+            taken.add("blacklist")
+    assert taken == {"bid", "blacklist", *AGENCY_STATE}

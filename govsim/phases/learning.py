@@ -28,6 +28,7 @@ the regulator acted; visible enforcement (disclosure) restores trust.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,7 +38,6 @@ from govsim.jit import compiled
 from govsim.phases.consumers import DEMAND_RECOVERY
 from govsim.phases.enforcement import publication_reach
 from govsim.phases.grading import sampling_chance
-from govsim.phases.procurement import bid_prices
 from govsim.state import SectorBeliefs
 
 if TYPE_CHECKING:
@@ -296,45 +296,84 @@ def _revise_business_strategies(model: GovernanceModel, compliers: np.ndarray,
 
 
 def _adapt_agencies(model: GovernanceModel) -> None:
+    """Agencies update their belief of the back-check risk and move their cheating
+    propensities part of the way to what it makes worthwhile."""
     ag = model.agencies
     sc = model.params
-    rate = sc.market.learning_rate
-    # Discounted counts of own false reports and of those found, shrunk towards the announced
-    # back-check risk: a ratio of a month's one or two false reports would swing wildly.
-    ag.false_seen = BELIEF_MEMORY * ag.false_seen + model.last_false_reports
-    ag.found_seen = BELIEF_MEMORY * ag.found_seen + model.last_false_found
-    announced = sc.performance.backcheck_rate * sc.performance.backcheck_sensitivity
-    ag.belief_backcheck = ((ag.found_seen + PRIOR_REPORTS * announced)
-                           / (ag.false_seen + PRIOR_REPORTS))
-    price = ag.price_yuan
-    if not (price > 0).all():  # an agency without a contract weighs what it would bid
-        price = np.where(price > 0, price, bid_prices(model))
-    penalty = (sc.law.agency_fine_multiple + 1.0) * price
-    if sc.performance.blacklist:
-        penalty = penalty + _blacklist_loss(model, price)
-    bribe = sc.market.bribe_yuan
-    if sc.procurement.payer == "business":
-        bribe = bribe + CLIENT_VALUE_BATCHES * price
-    risk = ag.belief_backcheck
-    dishonesty = 1.0 - ag.integrity
-    noise = AGENCY_NOISE * price
-    expected_penalty = risk * penalty
-    if sc.law.agency_liability:
-        expected_liable = risk * (penalty + sc.law.business_fine_yuan)
-    else:
-        expected_liable = expected_penalty
-    target_shirk = dishonesty * expit((ag.cost_yuan - expected_penalty) / noise)
-    target_collude = dishonesty * expit((bribe - expected_liable) / noise)
-    ag.shirk += rate * (target_shirk - ag.shirk)
-    ag.collude += rate * (target_collude - ag.collude)
+    perf = sc.performance
+    announced = perf.backcheck_rate * perf.backcheck_sensitivity  # back-check risk
+    logits = _cheating_logits(
+        ag.false_seen, ag.found_seen, ag.belief_backcheck, model.last_false_reports,
+        model.last_false_found, PRIOR_REPORTS * announced,
+        ag.price_yuan, *_bid_inputs(model), sc.law.agency_fine_multiple,
+        perf.blacklist, ag.quota, ag.tested, perf.blacklist_months, perf.blacklist_threshold,
+        sc.market.bribe_yuan, sc.procurement.payer == "business", sc.law.agency_liability,
+        sc.law.business_fine_yuan)
+    _move_propensities(ag.shirk, ag.collude, ag.integrity, expit(logits),
+                       sc.market.learning_rate)
 
 
-def _blacklist_loss(model: GovernanceModel, price: np.ndarray) -> np.ndarray:
-    """Expected profit lost to a blacklisting, per false report found."""
-    perf = model.params.performance
+def _bid_inputs(model: GovernanceModel) -> tuple:
+    """What :func:`procurement.bid_prices` works an agency's bid out of: its cost and markup,
+    the square root of its local rivals and the ceiling prices (local, outside)."""
     ag = model.agencies
-    monthly_profit = np.maximum(ag.quota, ag.tested) * np.maximum(price - ag.cost_yuan, 0.0)
-    return monthly_profit * perf.blacklist_months / perf.blacklist_threshold
+    rivals = max(int(np.count_nonzero(ag.open_to_bid(model.steps) & ~ag.outside)) - 1, 1)
+    ceiling = model.params.budget.cost_per_batch_yuan
+    return (ag.cost_yuan, ag.markup, ag.outside, math.sqrt(rivals), ceiling,
+            ceiling * (1.0 + model.params.market.outside_price_premium))
+
+
+@compiled
+def _cheating_logits(false_seen, found_seen, belief_backcheck, false_reports, false_found,
+                     prior_found, contract_price, cost, markup, outside, sqrt_rivals, ceiling,
+                     outside_ceiling, fine_multiple, blacklist, quota, tested, blacklist_months,
+                     blacklist_threshold, bribe, client_pays, liability, business_fine):
+    """Each agency's belief of the back-check risk, updated in place, and the log-odds of
+    shirking (row 0) and colluding (row 1) that the gain and the expected penalty give.
+
+    Discounted counts of its own false reports and of those found are shrunk towards the
+    announced back-check risk (``prior_found`` found of ``PRIOR_REPORTS``): a ratio of a
+    month's one or two false reports would swing wildly. An agency without a contract weighs
+    the price it would bid (``procurement.bid_prices``, from its inputs).
+    """
+    n = len(cost)
+    logits = np.empty((2, n))
+    for a in range(n):
+        false_seen[a] = BELIEF_MEMORY * false_seen[a] + false_reports[a]
+        found_seen[a] = BELIEF_MEMORY * found_seen[a] + false_found[a]
+        risk = (found_seen[a] + prior_found) / (false_seen[a] + PRIOR_REPORTS)
+        belief_backcheck[a] = risk
+        price = contract_price[a]
+        if not price > 0:
+            price = _minimum(cost[a] * (1.0 + markup[a] / sqrt_rivals),
+                             outside_ceiling if outside[a] else ceiling)
+        penalty = (fine_multiple + 1.0) * price
+        if blacklist:  # the profit a blacklisting costs, per false report found
+            profit = max(quota[a], tested[a]) * _maximum(price - cost[a], 0.0)
+            penalty = penalty + profit * blacklist_months / blacklist_threshold
+        gain = bribe + CLIENT_VALUE_BATCHES * price if client_pays else bribe
+        noise = AGENCY_NOISE * price
+        expected_penalty = risk * penalty
+        liable = risk * (penalty + business_fine) if liability else expected_penalty
+        logits[0, a] = (cost[a] - expected_penalty) / noise
+        logits[1, a] = (gain - liable) / noise
+    return logits
+
+
+@compiled
+def _minimum(a, b):
+    """``np.minimum`` of two floats (nan if either is)."""
+    return a if a <= b or a != a else b
+
+
+@compiled
+def _move_propensities(shirk, collude, integrity, worthwhile, rate):
+    """Move the propensities to shirk and to collude part of the way (``rate``) to the
+    chance that each is worthwhile (rows of ``worthwhile``), scaled by dishonesty."""
+    for a in range(len(shirk)):
+        dishonesty = 1.0 - integrity[a]
+        shirk[a] += rate * (dishonesty * worthwhile[0, a] - shirk[a])
+        collude[a] += rate * (dishonesty * worthwhile[1, a] - collude[a])
 
 
 def _update_trust(model: GovernanceModel) -> None:
