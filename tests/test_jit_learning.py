@@ -213,3 +213,46 @@ def test_adapt_agencies_compiled_equals_numpy(variants):
         if model.params.performance.blacklist and (ag.price_yuan > ag.cost_yuan).any():
             taken.add("blacklist")
     assert taken == {"bid", "blacklist", *AGENCY_STATE}
+
+
+def _update_trust_numpy(model):
+    """Consumers' trust update, as numpy code (float32 trust, Python or numpy scalars)."""
+    c = model.consumers
+    sc = model.params
+    t0 = sc.consumers.initial_trust
+    c.trust *= np.float32(1.0 - sc.consumers.trust_recovery)
+    c.trust += np.float32(sc.consumers.trust_recovery * t0)
+    named = np.count_nonzero(model.businesses.complaints)
+    if named:
+        acted = min(model.tally["inspections"] / named, 1.0)
+        who = c.complainants
+        trust = c.trust[who]
+        c.trust[who] = trust + 0.2 * (acted - trust)
+    if sc.participation.disclosure:
+        visible = min(model.tally["businesses_fined"]
+                      / (learning.VISIBLE_ENFORCEMENT * model.businesses.count), 1.0)
+        gain = np.float32(0.03 * visible)
+        c.trust *= 1 - gain
+        c.trust += gain
+
+
+@pytest.mark.parametrize("inspections", [None, 0.0, 7.0, 1e9])  # as run; none, some, all acted
+def test_update_trust_compiled_equals_numpy(variants, inspections):
+    for model in (variants[0], variants[3]):  # without and with disclosure
+        c = model.consumers
+        tally, complainants = dict(model.tally), c.complainants
+        if inspections is not None:
+            model.tally["inspections"] = inspections
+            # many more complainants than a month's few dozen: rounding shows in some
+            c.complainants = np.random.default_rng(5).choice(c.count, 5_000, replace=False)
+        assert np.count_nonzero(model.businesses.complaints) and len(c.complainants)
+        before = c.trust.copy()
+        learning._update_trust(model)
+        compiled = c.trust.copy()
+        c.trust[:] = before
+        _update_trust_numpy(model)
+        assert c.trust.dtype == np.float32 and np.array_equal(compiled, c.trust)
+        assert (compiled != before).any()
+        c.trust[:] = before
+        model.tally.update(tally)
+        c.complainants = complainants

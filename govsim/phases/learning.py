@@ -49,6 +49,7 @@ BELIEF_MEMORY = 0.9           # agencies' monthly discount of past back-check ex
 PRIOR_REPORTS = 5.0           # weight of the announced back-check rate, in false reports
 VISIBLE_ENFORCEMENT = 0.005   # share of businesses fined a month that makes it fully visible
 AGENCY_NOISE = 0.25           # agencies' decision noise, as a fraction of the price
+COMPLAINT_RESPONSE = 0.2      # share of the way complainants' trust moves to the share acted on
 
 
 def adapt(model: GovernanceModel) -> None:
@@ -377,23 +378,56 @@ def _move_propensities(shirk, collude, integrity, worthwhile, rate):
 
 
 def _update_trust(model: GovernanceModel) -> None:
+    """Trust returns slowly to its initial level; complainants' trust follows whether the
+    regulator acted; visible enforcement (disclosure) restores trust.
+
+    Trust is float32, and so is this arithmetic, as numpy does it on float32 trust with plain
+    Python numbers: each number is made float32 here, once. The exception is the share acted
+    on when below 1: a numpy float64 (np.count_nonzero gives a numpy int), with which numpy
+    moves complainants' trust in float64 and rounds once to float32.
+    """
     c = model.consumers
     sc = model.params
-    t0 = sc.consumers.initial_trust
-    # Every update below moves trust towards a value in [0, 1] (or scales it down by at most
-    # its whole value), so trust stays in [0, 1] without clipping. In place: 20,000+ values.
-    c.trust *= np.float32(1.0 - sc.consumers.trust_recovery)
-    c.trust += np.float32(sc.consumers.trust_recovery * t0)
+    recovery = sc.consumers.trust_recovery
     named = np.count_nonzero(model.businesses.complaints)
-    if named:
-        # inspections per named business (at most 1): stands for the share acted on
-        acted = min(model.tally["inspections"] / named, 1.0)
-        who = c.complainants
-        trust = c.trust[who]  # what `c.trust[who] += ...` does, with one gather, not two
-        c.trust[who] = trust + 0.2 * (acted - trust)
+    # inspections per named business (at most 1): stands for the share acted on
+    acted = min(model.tally["inspections"] / named, 1.0) if named else 1.0
+    visible = 0.0
     if sc.participation.disclosure:
         visible = min(model.tally["businesses_fined"]
                       / (VISIBLE_ENFORCEMENT * model.businesses.count), 1.0)
-        gain = np.float32(0.03 * visible)
-        c.trust *= 1 - gain
-        c.trust += gain
+    gain = np.float32(0.03 * visible)
+    _move_trust(c.trust, np.float32(1.0 - recovery),
+                np.float32(recovery * sc.consumers.initial_trust),
+                c.complainants if named else c.complainants[:0], float(acted),
+                isinstance(acted, np.float64), sc.participation.disclosure, 1 - gain, gain)
+
+
+@compiled
+def _move_trust(trust, keep, regained, complainants, acted, in_float64, disclosure,
+                disclosed_keep, disclosed_gain):
+    """Trust kept (``keep``) plus ``regained`` towards its initial level; complainants'
+    moved ``COMPLAINT_RESPONSE`` of the way to ``acted`` (in float32, or ``in_float64``);
+    under disclosure, kept (``disclosed_keep``) plus ``disclosed_gain``. Each step rounds to
+    float32, as numpy's steps did.
+
+    Every step moves trust towards a value in [0, 1] (or scales it down by at most its whole
+    value), so trust stays in [0, 1] without clipping.
+    """
+    for i in range(len(trust)):
+        kept = trust[i] * keep
+        trust[i] = kept + regained
+    moved = np.empty(len(complainants), dtype=np.float32)
+    for k in range(len(complainants)):  # all gathered before any is written, as numpy does
+        if in_float64:
+            wide = np.float64(trust[complainants[k]])
+            moved[k] = np.float32(wide + COMPLAINT_RESPONSE * (acted - wide))
+        else:
+            narrow = trust[complainants[k]]
+            moved[k] = narrow + np.float32(COMPLAINT_RESPONSE) * (np.float32(acted) - narrow)
+    for k in range(len(complainants)):
+        trust[complainants[k]] = moved[k]
+    if disclosure:
+        for i in range(len(trust)):
+            kept = trust[i] * disclosed_keep
+            trust[i] = kept + disclosed_gain
