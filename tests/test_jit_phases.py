@@ -1,0 +1,153 @@
+"""The compiled loops of the phases (govsim.jit) give the same numbers, bit for bit, as the
+numpy code they replaced.
+
+Each test keeps the replaced numpy code as the reference and runs both on copies of a real
+model caught just before the phase, so both start from the same state and the same random
+generator, and compares everything the phase touches.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+from govsim import model as model_module
+from govsim.model import GovernanceModel
+from govsim.phases import reports
+from govsim.phases.enforcement import batch_value_yuan, distinct_businesses, publish
+from govsim.phases.grading import FAILED_SAMPLE_POINTS, note_record
+
+
+def state_before(phase: str, months: int = 12, seed: int = 3, **params) -> GovernanceModel:
+    """A copy of the model as ``phase`` (a name in govsim.model) starts in month
+    ``months + 1``."""
+    model = GovernanceModel(seed=seed, **params)
+    for _ in range(months):
+        model.step()
+    caught = []
+    original = getattr(model_module, phase)
+
+    def catch(m, *args):
+        caught.append(copy.deepcopy(m))
+        return original(m, *args)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(model_module, phase, catch)
+    try:
+        model.step()
+    finally:
+        mp.undo()
+    return caught[0]
+
+
+def _arrays(obj) -> dict:
+    return {f.name: getattr(obj, f.name) for f in fields(obj)
+            if isinstance(getattr(obj, f.name), np.ndarray)}
+
+
+def assert_same(a: GovernanceModel, b: GovernanceModel) -> None:
+    """Everything a phase may touch is equal, bit for bit and dtype for dtype."""
+    for x, y in ((a.businesses, b.businesses), (a.agencies, b.agencies)):
+        for name, value in _arrays(x).items():
+            other = getattr(y, name)
+            assert value.dtype == other.dtype, name
+            assert np.array_equal(value, other), name
+    assert a.tally.keys() == b.tally.keys()
+    for key, value in a.tally.items():  # a Python float or a numpy one: the row has floats
+        assert np.array_equal(value, b.tally[key], equal_nan=True), key
+    kinds = set(a.seen._noted) | set(b.seen._noted)
+    for kind in kinds:
+        assert np.array_equal(a.seen.by_sector(kind), b.seen.by_sector(kind)), kind
+    assert list(a.investigations) == list(b.investigations)
+    assert a.rng.bit_generator.state == b.rng.bit_generator.state
+    for x, y in ((a.arrived_reports, b.arrived_reports),
+                 (a.tested_this_month, b.tested_this_month)):
+        if x is not None:
+            for name, value in _arrays(x).items():
+                assert value.dtype == getattr(y, name).dtype, name
+                assert np.array_equal(value, getattr(y, name)), name
+
+
+def assert_changed(before: np.ndarray, after: np.ndarray) -> None:
+    """The phase did something (so the comparison is not vacuous)."""
+    assert not np.array_equal(before, after)
+
+
+# --- reports: passes remembered, re-tests ---------------------------------------------
+
+def _act_on_reports_numpy(model):
+    """act_on_reports with passes, re-tests and peers' news as numpy code."""
+    r = model.arrived_reports
+    if r is None or len(r) == 0:
+        return
+    b = model.businesses
+    passed = (~r.failed).nonzero()[0]
+    who = r.business[passed]
+    b.last_pass_month[who] = r.month if r.sampled is None else r.sampled[passed]
+    b.last_pass_agency[who] = r.agency[passed]
+    b.last_pass_false[who] = r.false_report[passed]
+    b.last_pass_colluded[who] = r.colluded[passed]
+    b.last_pass_unsafe[who] = r.unsafe[passed]
+    b.last_pass_price[who] = r.price_yuan[passed]
+    sc = model.params
+    asks = r.failed & b.complying[r.business]
+    draw = model.rng.random(len(r))
+    clears = np.where(r.unsafe, draw >= sc.market.sensitivity_qualified,
+                      draw < sc.market.specificity)
+    r.retested = asks
+    r.overturned = asks & clears
+    fee = sc.law.retest_fee_yuan
+    asked = np.count_nonzero(asks)
+    overturned = np.count_nonzero(r.overturned)
+    model.tally["retests_requested"] += asked
+    model.tally["retests_overturned"] += overturned
+    model.tally["retest_fees_business_yuan"] += fee * (asked - overturned)
+    model.tally["retest_fees_agency_yuan"] += fee * overturned
+    stands = r.failed & ~r.overturned
+    model.seen.note("unsafe_sampled", r.business[r.unsafe])
+    model.seen.note("unsafe_failed", r.business[r.unsafe & stands])
+    stands = stands.nonzero()[0]
+    model.tally["recalls"] += len(stands)
+    if len(stands) == 0:
+        return
+    failed = r.business[stands]
+    b.notified[failed] = True
+    model.tally["recall_cost_yuan"] += float(batch_value_yuan(model, failed).sum())
+    publish(model, distinct_businesses(failed), "sampling")
+    note_record(model, failed, FAILED_SAMPLE_POINTS)
+    b.followups_due[failed] = sc.system.followup_samples
+    channel = [reports.FAILURE_CHANNEL[f] for f in r.followup[stands].tolist()]
+    model.investigations.extend(zip(failed.tolist(), channel, strict=True))
+
+
+@pytest.mark.parametrize(("seed", "params"), [
+    (3, {}),
+    (5, {"system__report_delay_months": 0}),
+    (1, {"procurement__payer": "business"}),
+    (2, {"participation__disclosure": True, "market__specificity": 0.8}),  # many failures
+])
+def test_reports_compiled_equal_numpy(seed, params):
+    start = state_before("act_on_reports", seed=seed, **params)
+    compiled, numpy_ = copy.deepcopy(start), copy.deepcopy(start)
+    reports.act_on_reports(compiled)
+    _act_on_reports_numpy(numpy_)
+    assert_same(compiled, numpy_)
+    assert_changed(start.businesses.last_pass_month, compiled.businesses.last_pass_month)
+    if "market__specificity" in params:  # many false failures: re-tests overturn some
+        assert compiled.arrived_reports.overturned.any()
+
+
+def test_reports_joined_months_compiled_equal_numpy():
+    """Several months' reports at once (the delay shortened): each pass keeps its month."""
+    start = state_before("act_on_reports", seed=4, system__report_delay_months=2)
+    start.arrived_reports = model_module.Batches.joined(
+        [start.arrived_reports, start.tested_this_month])
+    assert start.arrived_reports.sampled is not None
+    compiled, numpy_ = copy.deepcopy(start), copy.deepcopy(start)
+    reports.act_on_reports(compiled)
+    _act_on_reports_numpy(numpy_)
+    assert_same(compiled, numpy_)
+    assert_changed(start.businesses.last_pass_month, compiled.businesses.last_pass_month)
