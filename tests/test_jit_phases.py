@@ -16,9 +16,10 @@ import pytest
 
 from govsim import model as model_module
 from govsim.model import GovernanceModel
-from govsim.phases import reports
+from govsim.phases import reports, sampling
 from govsim.phases.enforcement import batch_value_yuan, distinct_businesses, publish
 from govsim.phases.grading import FAILED_SAMPLE_POINTS, note_record
+from govsim.state import Batches
 
 
 def state_before(phase: str, months: int = 12, seed: int = 3, **params) -> GovernanceModel:
@@ -143,7 +144,7 @@ def test_reports_compiled_equal_numpy(seed, params):
 def test_reports_joined_months_compiled_equal_numpy():
     """Several months' reports at once (the delay shortened): each pass keeps its month."""
     start = state_before("act_on_reports", seed=4, system__report_delay_months=2)
-    start.arrived_reports = model_module.Batches.joined(
+    start.arrived_reports = Batches.joined(
         [start.arrived_reports, start.tested_this_month])
     assert start.arrived_reports.sampled is not None
     compiled, numpy_ = copy.deepcopy(start), copy.deepcopy(start)
@@ -151,3 +152,64 @@ def test_reports_joined_months_compiled_equal_numpy():
     _act_on_reports_numpy(numpy_)
     assert_same(compiled, numpy_)
     assert_changed(start.businesses.last_pass_month, compiled.businesses.last_pass_month)
+
+
+# --- sampling: what agencies do with each batch ---------------------------------------
+
+def _sample_and_test_numpy(model):
+    """sample_and_test with the tests and their counts as numpy code."""
+    if model.params.procurement.payer == "government":
+        agency = sampling._agency_per_batch_contracted(model)
+        model.rng.shuffle(agency)
+        business, followup = sampling.plan_samples(model, len(agency))
+    else:
+        business, followup = sampling.plan_samples(
+            model, sampling.monthly_batches_business_paid(model))
+        agency = sampling._agency_chosen_by_business(model, business)
+    rng, ag, b = model.rng, model.agencies, model.businesses
+    n = len(business)
+    unsafe = b.unsafe[business]
+    if len(agency) < n:
+        n = len(agency)
+        business, unsafe, followup = business[:n], unsafe[:n], followup[:n]
+    cutting = ~b.complying[business]
+    offer = 1.0 if model.params.procurement.payer == "business" else \
+        model.params.businesses.bribe_propensity
+    offer_draw, collude_draw, shirk_draw, test_draw = rng.random((4, n))
+    bribe_offered = cutting & (offer_draw < offer)
+    colluded = bribe_offered & (collude_draw < ag.collude[agency])
+    false_report = colluded | (shirk_draw < ag.shirk[agency])
+    detects = np.where(unsafe, ag.sensitivity[agency], 1.0 - model.params.market.specificity)
+    failed = (test_draw < detects) & ~false_report
+    batches = Batches(month=model.steps, business=business, agency=agency, unsafe=unsafe,
+                      failed=failed, false_report=false_report, colluded=colluded,
+                      price_yuan=ag.price_yuan[agency], followup=followup,
+                      retested=np.zeros(n, dtype=bool), overturned=np.zeros(n, dtype=bool))
+    times = b.times_sampled
+    np.add.at(times, batches.business, times.dtype.type(1))
+    ag.tested = np.bincount(batches.agency, minlength=ag.count)
+    model.tested_this_month = batches
+    model.pending_reports.append(batches)
+    paid_by = "budget_spent" if model.params.procurement.payer == "government" else \
+        "fees_paid_by_business_yuan"
+    model.tally[paid_by] += float(batches.price_yuan.sum())
+    model.tally["batches_tested"] += len(batches)
+
+
+@pytest.mark.parametrize(("seed", "params"), [
+    (3, {}),
+    (1, {"procurement__payer": "business"}),
+    (2, {"businesses__bribe_propensity": 1.0, "market__integrity": 0.2}),  # many bought
+])
+def test_sampling_compiled_equals_numpy(seed, params):
+    start = state_before("sample_and_test", seed=seed, **params)
+    compiled, numpy_ = copy.deepcopy(start), copy.deepcopy(start)
+    sampling.sample_and_test(compiled)
+    _sample_and_test_numpy(numpy_)
+    assert_same(compiled, numpy_)
+    batches = compiled.tested_this_month
+    assert batches is not start.tested_this_month and len(batches) > 0
+    assert batches.false_report.any()
+    assert_changed(start.businesses.times_sampled, compiled.businesses.times_sampled)
+    if "businesses__bribe_propensity" in params:
+        assert batches.colluded.any()

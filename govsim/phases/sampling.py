@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from govsim.jit import compiled
 from govsim.phases.grading import planned_weights
 from govsim.phases.procurement import monthly_batches_business_paid
 from govsim.state import Batches
@@ -33,10 +34,6 @@ def sample_and_test(model: GovernanceModel) -> None:
         business, followup = plan_samples(model, monthly_batches_business_paid(model))
         agency = _agency_chosen_by_business(model, business)
     batches = test(model, business, agency, followup)
-    times = model.businesses.times_sampled
-    # a 1 of the array's own type: with a Python int, np.add.at takes its slow, casting path
-    np.add.at(times, batches.business, times.dtype.type(1))
-    model.agencies.tested = np.bincount(batches.agency, minlength=model.agencies.count)
     model.tested_this_month = batches
     model.pending_reports.append(batches)
     fees = float(batches.price_yuan.sum())
@@ -136,30 +133,26 @@ def _cap_to_capacity(rng, choice, capacity, open_) -> np.ndarray:
 
 def test(model: GovernanceModel, business: np.ndarray, agency: np.ndarray,
          followup: np.ndarray | None = None) -> Batches:
-    """What each agency does with each batch and what it reports."""
+    """What each agency does with each batch and what it reports. Each batch counts as a
+    sample of its business (``times_sampled``) and a test by its agency (``tested``)."""
     rng = model.rng
     ag = model.agencies
     b = model.businesses
     n = len(business)
     if followup is None:
         followup = np.zeros(n, dtype=bool)
-    unsafe = b.unsafe[business]
     if len(agency) < n:  # self-paid batches dropped for lack of capacity
         n = len(agency)
-        business, unsafe, followup = business[:n], unsafe[:n], followup[:n]
-    cutting = ~b.complying[business]
+        business, followup = business[:n], followup[:n]
     # A client who pays the tester can always lean on it (Duflo et al. 2013): under self-paid
     # testing every corner-cutter asks for a pass, paying with its future custom.
     offer = 1.0 if model.params.procurement.payer == "business" else \
         model.params.businesses.bribe_propensity
     # four draws per batch in one call: the same numbers as four calls, in the same order
-    offer_draw, collude_draw, shirk_draw, test_draw = rng.random((4, n))
-    bribe_offered = cutting & (offer_draw < offer)
-    colluded = bribe_offered & (collude_draw < ag.collude[agency])
-    # an agency that did not collude shirks when shirk_draw < shirk: a false report is either
-    false_report = colluded | (shirk_draw < ag.shirk[agency])
-    detects = np.where(unsafe, ag.sensitivity[agency], 1.0 - model.params.market.specificity)
-    failed = (test_draw < detects) & ~false_report  # only an honest test fails a batch
+    draws = rng.random((4, n))
+    unsafe, failed, false_report, colluded, price, ag.tested = _test_batches(
+        business, agency, draws, offer, 1.0 - model.params.market.specificity, b.unsafe,
+        b.complying, b.times_sampled, ag.collude, ag.shirk, ag.sensitivity, ag.price_yuan)
     return Batches(
         month=model.steps,
         business=business,
@@ -168,8 +161,41 @@ def test(model: GovernanceModel, business: np.ndarray, agency: np.ndarray,
         failed=failed,
         false_report=false_report,
         colluded=colluded,
-        price_yuan=ag.price_yuan[agency],
+        price_yuan=price,
         followup=followup,
         retested=np.zeros(n, dtype=bool),
         overturned=np.zeros(n, dtype=bool),
     )
+
+
+@compiled
+def _test_batches(business, agency, draws, offer, false_failure, unsafe_now, complying,
+                  times_sampled, collude, shirk, sensitivity, price_yuan):
+    """Batch by batch, with the four draws of each (rows of ``draws``): a corner-cutter
+    offers a bribe (``offer``) and the agency colludes; otherwise it may shirk; an honest
+    test fails unsafe food with the agency's sensitivity and safe food with
+    ``false_failure``. Counts the business's samples and the agency's tests.
+
+    Returns:
+        (unsafe, failed, false_report, colluded, price) by batch, and the tests by agency.
+    """
+    n = len(business)
+    unsafe = np.empty(n, dtype=np.bool_)
+    failed = np.empty(n, dtype=np.bool_)
+    false_report = np.empty(n, dtype=np.bool_)
+    colluded = np.empty(n, dtype=np.bool_)
+    price = np.empty(n, dtype=price_yuan.dtype)
+    tested = np.zeros(len(collude), dtype=np.int64)
+    for i in range(n):
+        who, by = business[i], agency[i]
+        unsafe[i] = unsafe_now[who]
+        offered = not complying[who] and draws[0, i] < offer
+        colluded[i] = offered and draws[1, i] < collude[by]
+        # an agency that did not collude shirks: a false report is either
+        false_report[i] = colluded[i] or draws[2, i] < shirk[by]
+        detects = sensitivity[by] if unsafe[i] else false_failure
+        failed[i] = draws[3, i] < detects and not false_report[i]  # only an honest test fails
+        price[i] = price_yuan[by]
+        times_sampled[who] += 1
+        tested[by] += 1
+    return unsafe, failed, false_report, colluded, price, tested
