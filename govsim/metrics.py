@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from govsim.jit import compiled
 from govsim.phases.enforcement import CHANNELS
-from govsim.state import SECTOR_NAMES
+from govsim.state import SECTOR_NAMES, Batches
 
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
@@ -77,6 +78,13 @@ _REPORT_RATES = ("sample_failure_rate", "false_pass_rate", "collusion_rate",
                  *(f"failure_rate_{s}" for s in SECTOR_NAMES))
 
 
+_NONE, _NO = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+#: A month in which no report arrived, for counting.
+NO_REPORTS = Batches(month=0, business=_NONE, agency=_NONE, unsafe=_NO, failed=_NO,
+                     false_report=_NO, colluded=_NO, price_yuan=np.zeros(0), followup=_NO,
+                     retested=_NO, overturned=_NO)
+
+
 def new_tally() -> defaultdict:
     """Accumulators the phases add to during a month."""
     return defaultdict(float)
@@ -86,27 +94,94 @@ def compute(model: GovernanceModel) -> dict[str, float]:
     """This month's row of figures."""
     t = model.tally
     ag = model.agencies
+    b = model.businesses
+    reports = model.arrived_reports
+    if reports is None:
+        reports = NO_REPORTS
+    (stands, false_reports, colluded, unsafe, caught, tested, failed, never_sampled,
+     active_score, contracted, outside_contracted, blacklisted, false_found) = _counts(
+        reports.business, reports.failed, reports.overturned, reports.false_report,
+        reports.colluded, reports.unsafe, b.sector, b.times_sampled, model.steps,
+        ag.blacklisted_until, ag.outside, ag.score, ag.tested, model.last_false_found)
     row = dict.fromkeys(COLUMNS, 0.0)
     row.update({key: float(t[key]) for key in _TALLIED})
     row["step"] = model.steps
-    row.update(_report_rates(model))
+    n = len(reports)
+    row["batches_reported"] = float(n)
+    row.update(dict.fromkeys(_REPORT_RATES, np.nan))
+    if n:
+        # numpy floats, as numpy's counts divided gave them
+        row["sample_failure_rate"] = np.float64(stands) / n
+        row["false_pass_rate"] = np.float64(false_reports) / n
+        row["collusion_rate"] = np.float64(colluded) / n
+        for s, name in enumerate(SECTOR_NAMES):
+            if tested[s]:
+                row[f"failure_rate_{name}"] = failed[s] / tested[s]
+    model.report_history.append((unsafe, caught))
+    unsafe, caught = map(sum, zip(*model.report_history, strict=True))
+    row["detection_rate"] = caught / unsafe if unsafe else np.nan
     row.update(_per_capita(model, row))
     row.update(_costs(model, row))
     row["complaints_followed_share"] = float(t.get("complaints_followed_share", np.nan))
     # sum / count is what ndarray.mean computes, without its wrapper (a fiftieth of a month)
     row["public_trust"] = float(model.consumers.trust.sum() / model.consumers.count)
-    open_ = ag.open_to_bid(model.steps)
-    active = ag.score[open_ & ~ag.outside]
-    row["agency_score_mean"] = float(active.sum() / len(active)) if len(active) else np.nan
-    row["false_reports_found"] = float(model.last_false_found.sum())
-    row["never_sampled_share"] = float(np.count_nonzero(model.businesses.times_sampled == 0)
-                                       / model.businesses.count)
+    n_active = len(active_score)
+    row["agency_score_mean"] = float(active_score.sum() / n_active) if n_active else np.nan
+    row["false_reports_found"] = float(false_found)
+    row["never_sampled_share"] = float(never_sampled / b.count)
     row["annual_budget_yuan"] = float(t["annual_budget_yuan"])  # in force during the month
     row["regulator_capacity"] = model.regulator.capacity
-    row["contracted_agencies"] = float(np.count_nonzero(ag.tested))
-    row["outside_agencies_contracted"] = float(np.count_nonzero(ag.tested[ag.outside]))
-    row["blacklisted_agencies"] = float(len(open_) - np.count_nonzero(open_))
+    row["contracted_agencies"] = float(contracted)
+    row["outside_agencies_contracted"] = float(outside_contracted)
+    row["blacklisted_agencies"] = float(blacklisted)
     return row
+
+
+@compiled
+def _counts(business, failed, overturned, false_report, colluded, unsafe, sector,
+            times_sampled, month, blacklisted_until, outside, score, tested, false_found):
+    """The month's counts behind the row, in one pass over each population.
+
+    Reports: failures that stand, false reports, bought passes, unsafe batches and those
+    caught (failures that stand), and reports and failures by sector (failures as floats,
+    as ``np.bincount`` with weights gave them). Businesses never sampled. Agencies open to
+    bid and local or outside: their scores; agencies that tested this month (outside ones
+    among them), blacklisted ones, and false reports found.
+    """
+    n_stands = n_false = n_colluded = n_unsafe = n_caught = 0
+    tested_by_sector = np.zeros(3, dtype=np.int64)
+    failed_by_sector = np.zeros(3, dtype=np.float64)
+    for i in range(len(business)):
+        s = sector[business[i]]
+        tested_by_sector[s] += 1
+        stood = failed[i] and not overturned[i]
+        if stood:
+            n_stands += 1
+            failed_by_sector[s] += 1.0
+        n_false += false_report[i]
+        n_colluded += colluded[i]
+        if unsafe[i]:
+            n_unsafe += 1
+            n_caught += stood
+    never_sampled = 0
+    for times in times_sampled:
+        never_sampled += times == 0
+    active = np.empty(len(score), dtype=score.dtype)
+    n_active = contracted = outside_contracted = blacklisted = found = 0
+    for a in range(len(score)):
+        if blacklisted_until[a] <= month:
+            if not outside[a]:
+                active[n_active] = score[a]
+                n_active += 1
+        else:
+            blacklisted += 1
+        if tested[a] != 0:
+            contracted += 1
+            outside_contracted += outside[a]
+        found += false_found[a]
+    return (n_stands, n_false, n_colluded, n_unsafe, n_caught, tested_by_sector,
+            failed_by_sector, never_sampled, active[:n_active], contracted, outside_contracted,
+            blacklisted, found)
 
 
 def _per_capita(model: GovernanceModel, row: dict) -> dict[str, float]:
@@ -130,28 +205,3 @@ def _costs(model: GovernanceModel, row: dict) -> dict[str, float]:
         "public_cost_yuan": row["budget_spent"] + row["rewards_paid_yuan"] + inspection_cost,
         "unspent_testing_yuan": float(model.unspent_testing_yuan),
     }
-
-
-def _report_rates(model: GovernanceModel) -> dict[str, float]:
-    reports = model.arrived_reports
-    out = dict.fromkeys(_REPORT_RATES, np.nan)
-    n = 0 if reports is None else len(reports)
-    out["batches_reported"] = float(n)
-    if n:
-        stands = reports.failed & ~reports.overturned
-        out["sample_failure_rate"] = np.count_nonzero(stands) / n
-        out["false_pass_rate"] = np.count_nonzero(reports.false_report) / n
-        out["collusion_rate"] = np.count_nonzero(reports.colluded) / n
-        sector = model.businesses.sector[reports.business]
-        tested = np.bincount(sector, minlength=3)
-        failed = np.bincount(sector, weights=stands, minlength=3)
-        for s, name in enumerate(SECTOR_NAMES):
-            if tested[s]:
-                out[f"failure_rate_{name}"] = failed[s] / tested[s]
-        model.report_history.append((int(np.count_nonzero(reports.unsafe)),
-                                     int(np.count_nonzero(stands & reports.unsafe))))
-    else:
-        model.report_history.append((0, 0))
-    unsafe, caught = map(sum, zip(*model.report_history, strict=True))
-    out["detection_rate"] = caught / unsafe if unsafe else np.nan
-    return out

@@ -14,12 +14,13 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
+from govsim import metrics
 from govsim import model as model_module
 from govsim.model import GovernanceModel
 from govsim.phases import reports, sampling
 from govsim.phases.enforcement import batch_value_yuan, distinct_businesses, publish
 from govsim.phases.grading import FAILED_SAMPLE_POINTS, note_record
-from govsim.state import Batches
+from govsim.state import SECTOR_NAMES, Batches
 
 
 def state_before(phase: str, months: int = 12, seed: int = 3, **params) -> GovernanceModel:
@@ -213,3 +214,76 @@ def test_sampling_compiled_equals_numpy(seed, params):
     assert_changed(start.businesses.times_sampled, compiled.businesses.times_sampled)
     if "businesses__bribe_propensity" in params:
         assert batches.colluded.any()
+
+
+# --- metrics: the month's counts ------------------------------------------------------
+
+def _compute_numpy(model):
+    """metrics.compute with the counts as numpy code."""
+    t = model.tally
+    ag = model.agencies
+    row = dict.fromkeys(metrics.COLUMNS, 0.0)
+    row.update({key: float(t[key]) for key in metrics._TALLIED})
+    row["step"] = model.steps
+    reports = model.arrived_reports
+    out = dict.fromkeys(metrics._REPORT_RATES, np.nan)
+    n = 0 if reports is None else len(reports)
+    out["batches_reported"] = float(n)
+    if n:
+        stands = reports.failed & ~reports.overturned
+        out["sample_failure_rate"] = np.count_nonzero(stands) / n
+        out["false_pass_rate"] = np.count_nonzero(reports.false_report) / n
+        out["collusion_rate"] = np.count_nonzero(reports.colluded) / n
+        sector = model.businesses.sector[reports.business]
+        tested = np.bincount(sector, minlength=3)
+        failed = np.bincount(sector, weights=stands, minlength=3)
+        for s, name in enumerate(SECTOR_NAMES):
+            if tested[s]:
+                out[f"failure_rate_{name}"] = failed[s] / tested[s]
+        model.report_history.append((int(np.count_nonzero(reports.unsafe)),
+                                     int(np.count_nonzero(stands & reports.unsafe))))
+    else:
+        model.report_history.append((0, 0))
+    unsafe, caught = map(sum, zip(*model.report_history, strict=True))
+    out["detection_rate"] = caught / unsafe if unsafe else np.nan
+    row.update(out)
+    row.update(metrics._per_capita(model, row))
+    row.update(metrics._costs(model, row))
+    row["complaints_followed_share"] = float(t.get("complaints_followed_share", np.nan))
+    row["public_trust"] = float(model.consumers.trust.sum() / model.consumers.count)
+    open_ = ag.open_to_bid(model.steps)
+    active = ag.score[open_ & ~ag.outside]
+    row["agency_score_mean"] = float(active.sum() / len(active)) if len(active) else np.nan
+    row["false_reports_found"] = float(model.last_false_found.sum())
+    row["never_sampled_share"] = float(np.count_nonzero(model.businesses.times_sampled == 0)
+                                       / model.businesses.count)
+    row["annual_budget_yuan"] = float(t["annual_budget_yuan"])
+    row["regulator_capacity"] = model.regulator.capacity
+    row["contracted_agencies"] = float(np.count_nonzero(ag.tested))
+    row["outside_agencies_contracted"] = float(np.count_nonzero(ag.tested[ag.outside]))
+    row["blacklisted_agencies"] = float(len(open_) - np.count_nonzero(open_))
+    return row
+
+
+@pytest.mark.parametrize("case", ["default", "no reports", "blacklisted", "outside"])
+def test_metrics_compiled_equal_numpy(case):
+    model = GovernanceModel(seed=3, market__specificity=0.9)
+    for _ in range(12):
+        model.step()
+    if case == "no reports":
+        model.arrived_reports = None
+    elif case == "blacklisted":
+        model.agencies.blacklisted_until[:2] = model.steps + 3
+        model.last_false_found[1] = 2
+    elif case == "outside":
+        model.agencies.tested[model.agencies.outside] = 4
+    compiled, numpy_ = copy.deepcopy(model), copy.deepcopy(model)
+    row, expected = metrics.compute(compiled), _compute_numpy(numpy_)
+    assert list(row) == list(expected)
+    for key, value in row.items():  # bit for bit, and numpy floats where numpy gave them
+        assert type(value) is type(expected[key]), key
+        assert np.array_equal(value, expected[key], equal_nan=True), key
+    assert compiled.report_history == numpy_.report_history
+    assert case == "no reports" or row["sample_failure_rate"] > 0
+    assert case != "blacklisted" or row["blacklisted_agencies"] == 2.0
+    assert case != "outside" or row["outside_agencies_contracted"] > 0
