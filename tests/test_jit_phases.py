@@ -17,7 +17,7 @@ import pytest
 from govsim import metrics
 from govsim import model as model_module
 from govsim.model import GovernanceModel
-from govsim.phases import reports, sampling
+from govsim.phases import inspections, reports, sampling
 from govsim.phases.enforcement import batch_value_yuan, distinct_businesses, publish
 from govsim.phases.grading import FAILED_SAMPLE_POINTS, note_record
 from govsim.state import SECTOR_NAMES, Batches
@@ -287,3 +287,34 @@ def test_metrics_compiled_equal_numpy(case):
     assert case == "no reports" or row["sample_failure_rate"] > 0
     assert case != "blacklisted" or row["blacklisted_agencies"] == 2.0
     assert case != "outside" or row["outside_agencies_contracted"] > 0
+
+
+# --- inspections: who is found at fault -------------------------------------------------
+
+def _findings_numpy(model, inspected):
+    b = model.businesses
+    cutting = ~b.complying[inspected]
+    seen = model.rng.random(len(inspected)) < model.params.system.inspection_sensitivity
+    return inspected[(cutting | b.unsafe[inspected]) & seen], inspected[cutting & seen]
+
+
+@pytest.mark.parametrize("phase", ["follow_up_complaints", "inspect_routinely"])
+def test_inspections_compiled_equal_numpy(phase, monkeypatch):
+    start = state_before(phase, seed=3, system__inspection_sensitivity=0.7)
+    compiled, numpy_ = copy.deepcopy(start), copy.deepcopy(start)
+    found = []
+    original = inspections._findings
+
+    def keep(model, inspected):
+        found.append(original(model, inspected))
+        return found[-1]
+
+    monkeypatch.setattr(inspections, "_findings", keep)
+    getattr(inspections, phase)(compiled)
+    monkeypatch.setattr(inspections, "_findings", _findings_numpy)
+    getattr(inspections, phase)(numpy_)
+    assert_same(compiled, numpy_)
+    (at_fault, cutters), = found
+    assert len(at_fault) >= len(cutters) > 0
+    assert at_fault.dtype == cutters.dtype == np.int64
+    assert_changed(start.businesses.caught_by_inspection, compiled.businesses.caught_by_inspection)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from govsim.draws import choose_weighted
+from govsim.jit import compiled
 from govsim.phases.enforcement import confirm
 from govsim.phases.grading import plan_probabilities
 
@@ -127,10 +128,33 @@ def inspect_routinely(model: GovernanceModel) -> None:
 def _findings(model: GovernanceModel, inspected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The inspected businesses found at fault, and those of them that cut corners."""
     b = model.businesses
-    cutting = ~b.complying[inspected]
-    seen = model.rng.random(len(inspected)) < model.params.system.inspection_sensitivity
-    # corner-cutters are at fault, so those seen are the found ones that cut corners
-    return inspected[(cutting | b.unsafe[inspected]) & seen], inspected[cutting & seen]
+    draw = model.rng.random(len(inspected))
+    return _at_fault(inspected, draw, model.params.system.inspection_sensitivity,
+                     b.complying, b.unsafe)
+
+
+@compiled
+def _at_fault(inspected, draw, sensitivity, complying, unsafe):
+    """Inspection by inspection: seen (``draw < sensitivity``), a business is found at
+    fault when it cuts corners or its food is unsafe this month.
+
+    Returns:
+        (the businesses found at fault, those of them that cut corners)
+    """
+    found = np.empty_like(inspected)
+    cutters = np.empty_like(inspected)
+    n_found = n_cutters = 0
+    for i in range(len(inspected)):
+        who = inspected[i]
+        if draw[i] < sensitivity:
+            cutting = not complying[who]
+            if cutting or unsafe[who]:
+                found[n_found] = who
+                n_found += 1
+            if cutting:
+                cutters[n_cutters] = who
+                n_cutters += 1
+    return found[:n_found], cutters[:n_cutters]
 
 
 def _note_caught_cutters(model: GovernanceModel, cutters: np.ndarray) -> None:
