@@ -17,7 +17,7 @@ import pytest
 from govsim import metrics
 from govsim import model as model_module
 from govsim.model import GovernanceModel
-from govsim.phases import inspections, reports, sampling
+from govsim.phases import inspections, production, reports, sampling
 from govsim.phases.enforcement import batch_value_yuan, distinct_businesses, publish
 from govsim.phases.grading import FAILED_SAMPLE_POINTS, note_record
 from govsim.state import SECTOR_NAMES, Batches
@@ -318,3 +318,25 @@ def test_inspections_compiled_equal_numpy(phase, monkeypatch):
     assert len(at_fault) >= len(cutters) > 0
     assert at_fault.dtype == cutters.dtype == np.int64
     assert_changed(start.businesses.caught_by_inspection, compiled.businesses.caught_by_inspection)
+
+
+# --- production: unsafe batches ---------------------------------------------------------
+
+def _produce_numpy(model):
+    b = model.businesses
+    hazard = np.where(b.complying, b.hazard_comply, b.hazard_cut)
+    b.unsafe = model.rng.random(b.count) < hazard
+    model.tally["compliance_rate"] = np.count_nonzero(b.complying) / b.count
+    model.tally["unsafe_share"] = np.count_nonzero(b.unsafe) / b.count
+
+
+def test_production_compiled_equals_numpy():
+    start = state_before("produce", seed=3)
+    compiled, numpy_ = copy.deepcopy(start), copy.deepcopy(start)
+    production.produce(compiled)
+    _produce_numpy(numpy_)
+    assert_same(compiled, numpy_)
+    for key in ("compliance_rate", "unsafe_share"):  # numpy floats, as before
+        assert type(compiled.tally[key]) is type(numpy_.tally[key])
+    assert 0 < compiled.tally["compliance_rate"] < 1
+    assert_changed(start.businesses.unsafe, compiled.businesses.unsafe)
