@@ -289,14 +289,14 @@ def _lose_reputation(model: GovernanceModel, ill_people: int, shares: np.ndarray
     model.ill_who_know = (where, people)
     model.reputation_loss_yuan = _stay_away(
         where, people, shares, sc.consumers.population, sc.consumers.reputation_effect,
-        b.revenue_yuan, b.demand, sc.businesses.margin, DEMAND_RECOVERY)
+        b.revenue_yuan, b.demand, sc.businesses.margin)
 
 
 @compiled
-def _stay_away(where, people, shares, population, effect, revenue, demand, margin, recovery):
+def _stay_away(where, people, shares, population, effect, revenue, demand, margin):
     """Businesses ``where`` lose ``effect`` customers per ill person who knows (at most all
-    of them): their demand falls by that share, and the margin given up (as
-    ``lost_margin_yuan``, on the sales before the fall) is returned by business."""
+    of them): their demand falls by that share, and the margin given up (on the sales
+    before the fall) is returned by business."""
     loss_yuan = np.zeros(len(shares))
     for k in range(len(where)):
         w = where[k]
@@ -306,16 +306,22 @@ def _stay_away(where, people, shares, population, effect, revenue, demand, margi
         lost = effect * people[k] / customers
         if lost > 1.0:
             lost = 1.0
-        loss_yuan[w] = lost * (revenue[w] * demand[w]) * margin / recovery
+        loss_yuan[w] = lost_margin(lost, revenue[w] * demand[w], margin)
         demand[w] *= 1.0 - lost
     return loss_yuan
 
 
 def lost_margin_yuan(model: GovernanceModel, where: np.ndarray, lost: np.ndarray) -> np.ndarray:
-    """Margin a business gives up when it loses ``lost`` of its demand: the lost sales
-    until demand recovers (it recovers a share ``DEMAND_RECOVERY`` a month)."""
-    b = model.businesses
-    return lost * b.sales_yuan(where) * model.params.businesses.margin / DEMAND_RECOVERY
+    """Margin businesses ``where`` give up when they lose ``lost`` of their demand."""
+    return lost_margin(lost, model.businesses.sales_yuan(where), model.params.businesses.margin)
+
+
+@compiled
+def lost_margin(lost, sales, margin):
+    """Margin given up by a business with ``sales`` that loses ``lost`` of its demand: the
+    lost sales until demand recovers (it recovers a share ``DEMAND_RECOVERY`` a month).
+    Numbers or arrays; compiled, so that compiled loops use the same formula."""
+    return lost * sales * margin / DEMAND_RECOVERY
 
 
 def _word_of_mouth(model: GovernanceModel, ill: np.ndarray) -> None:

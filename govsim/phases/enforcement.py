@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from govsim.jit import compiled
 from govsim.phases.consumers import lost_margin_yuan
 from govsim.phases.grading import FINE_POINTS, VIOLATION_POINTS, note_record
 
@@ -32,12 +33,12 @@ FEW = 64  # up to this many businesses, distinct_businesses sorts them in Python
 
 def product_fine_yuan(model: GovernanceModel, businesses: np.ndarray,
                       goods: np.ndarray | None = None) -> np.ndarray:
-    """Art. 124 fine for failed food: a multiple of the goods' value (``goods``, if known
-    already), with a minimum."""
+    """Art. 124 fine for failed food of these businesses (``goods``: the goods' value, if
+    known already)."""
     law = model.params.law
     if goods is None:
         goods = batch_value_yuan(model, businesses)
-    return np.maximum(law.business_fine_yuan, law.fine_goods_multiple * goods)
+    return art124_fine(goods, law.business_fine_yuan, law.fine_goods_multiple)
 
 
 def batch_value_yuan(model: GovernanceModel, businesses: np.ndarray,
@@ -46,7 +47,22 @@ def batch_value_yuan(model: GovernanceModel, businesses: np.ndarray,
     ``sales``, if known already)."""
     if sales is None:
         sales = model.businesses.sales_yuan(businesses)
-    return model.params.businesses.batch_share_of_sales * sales
+    return batch_value(sales, model.params.businesses.batch_share_of_sales)
+
+
+# The two formulas are compiled so that businesses' expectations (learning.py) use them
+# inside their own compiled loop; both take numbers or arrays.
+@compiled
+def art124_fine(goods, minimum, multiple):
+    """Art. 124 fine for failed food worth ``goods`` yuan: ``multiple`` times its value, at
+    least ``minimum``."""
+    return np.maximum(minimum, multiple * goods)
+
+
+@compiled
+def batch_value(sales, batch_share):
+    """Value of one batch: a share ``batch_share`` of a month's ``sales``."""
+    return batch_share * sales
 
 
 def publication_reach(model: GovernanceModel, channel: str) -> float:

@@ -28,16 +28,16 @@ the regulator acted; visible enforcement (disclosure) restores trust.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import expit
 
 from govsim.jit import compiled
-from govsim.phases.consumers import DEMAND_RECOVERY
-from govsim.phases.enforcement import publication_reach
+from govsim.phases.consumers import DEMAND_RECOVERY, lost_margin
+from govsim.phases.enforcement import art124_fine, batch_value, publication_reach
 from govsim.phases.grading import sampling_chance
+from govsim.phases.procurement import bid_inputs, bid_price
 from govsim.state import SectorBeliefs
 
 if TYPE_CHECKING:
@@ -226,13 +226,13 @@ def _expected_loss(who, sales, sector, sampling_chance, followups_due, hazard_cu
         i = who[k]
         s = sector[i]
         fine_chance = fine_given_confirmed[s]
-        margin_lost = sales[i] * margin / DEMAND_RECOVERY  # until demand recovers
+        margin_lost = lost_margin(1.0, sales[i], margin)  # all its customers, for a while
         # sampling: the plan and its grade say how often it is sampled (a follow-up sample is
         # announced and certain); peers say how often an unsafe sample fails; a failure costs
         # the recall (the batch's value), the art. 124 fine and the bulletin's customers
         sampled = 1.0 if followups_due[i] > 0 else sampling_chance[i]
-        goods = batch_share * sales[i]
-        fine = _maximum(min_fine, fine_multiple * goods)
+        goods = batch_value(sales[i], batch_share)
+        fine = art124_fine(goods, min_fine, fine_multiple)
         per_failure = goods + fine_chance * fine + bulletin_reach * demand_loss * margin_lost
         sampling = (sampled * (hazard_cut[i] - hazard_comply[i]) * fail_given_unsafe[s]
                     * per_failure)
@@ -245,12 +245,6 @@ def _expected_loss(who, sales, sector, sampling_chance, followups_due, hazard_cu
         market = (damages_per_sales[s] + reputation_per_sales[s]) * sales[i]
         loss[k] = sampling + inspection + market
     return loss
-
-
-@compiled
-def _maximum(a, b):
-    """``np.maximum`` of two floats (nan if either is)."""
-    return a if a >= b or a != a else b
 
 
 @compiled
@@ -306,22 +300,12 @@ def _adapt_agencies(model: GovernanceModel) -> None:
     logits = _cheating_logits(
         ag.false_seen, ag.found_seen, ag.belief_backcheck, model.last_false_reports,
         model.last_false_found, PRIOR_REPORTS * announced,
-        ag.price_yuan, *_bid_inputs(model), sc.law.agency_fine_multiple,
+        ag.price_yuan, *bid_inputs(model), sc.law.agency_fine_multiple,
         perf.blacklist, ag.quota, ag.tested, perf.blacklist_months, perf.blacklist_threshold,
         sc.market.bribe_yuan, sc.procurement.payer == "business", sc.law.agency_liability,
         sc.law.business_fine_yuan)
     _move_propensities(ag.shirk, ag.collude, ag.integrity, expit(logits),
                        sc.market.learning_rate)
-
-
-def _bid_inputs(model: GovernanceModel) -> tuple:
-    """What :func:`procurement.bid_prices` works an agency's bid out of: its cost and markup,
-    the square root of its local rivals and the ceiling prices (local, outside)."""
-    ag = model.agencies
-    rivals = max(int(np.count_nonzero(ag.open_to_bid(model.steps) & ~ag.outside)) - 1, 1)
-    ceiling = model.params.budget.cost_per_batch_yuan
-    return (ag.cost_yuan, ag.markup, ag.outside, math.sqrt(rivals), ceiling,
-            ceiling * (1.0 + model.params.market.outside_price_premium))
 
 
 @compiled
@@ -335,7 +319,7 @@ def _cheating_logits(false_seen, found_seen, belief_backcheck, false_reports, fa
     Discounted counts of its own false reports and of those found are shrunk towards the
     announced back-check risk (``prior_found`` found of ``PRIOR_REPORTS``): a ratio of a
     month's one or two false reports would swing wildly. An agency without a contract weighs
-    the price it would bid (``procurement.bid_prices``, from its inputs).
+    the price it would bid (:func:`procurement.bid_price`).
     """
     n = len(cost)
     logits = np.empty((2, n))
@@ -346,11 +330,11 @@ def _cheating_logits(false_seen, found_seen, belief_backcheck, false_reports, fa
         belief_backcheck[a] = risk
         price = contract_price[a]
         if not price > 0:
-            price = _minimum(cost[a] * (1.0 + markup[a] / sqrt_rivals),
-                             outside_ceiling if outside[a] else ceiling)
+            price = bid_price(cost[a], markup[a], outside[a], sqrt_rivals, ceiling,
+                              outside_ceiling)
         penalty = (fine_multiple + 1.0) * price
         if blacklist:  # the profit a blacklisting costs, per false report found
-            profit = max(quota[a], tested[a]) * _maximum(price - cost[a], 0.0)
+            profit = max(quota[a], tested[a]) * np.maximum(price - cost[a], 0.0)
             penalty = penalty + profit * blacklist_months / blacklist_threshold
         gain = bribe + CLIENT_VALUE_BATCHES * price if client_pays else bribe
         noise = AGENCY_NOISE * price
@@ -359,12 +343,6 @@ def _cheating_logits(false_seen, found_seen, belief_backcheck, false_reports, fa
         logits[0, a] = (cost[a] - expected_penalty) / noise
         logits[1, a] = (gain - liable) / noise
     return logits
-
-
-@compiled
-def _minimum(a, b):
-    """``np.minimum`` of two floats (nan if either is)."""
-    return a if a <= b or a != a else b
 
 
 @compiled

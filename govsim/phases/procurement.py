@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from govsim.jit import compiled
 from govsim.state import renew_agency
 
 if TYPE_CHECKING:
@@ -56,12 +57,34 @@ def bid_prices(model: GovernanceModel) -> np.ndarray:
     bids the ceiling when its markup would take it over); outside agencies ask the ceiling
     plus their premium.
     """
+    return _bid_prices(*bid_inputs(model))
+
+
+def bid_inputs(model: GovernanceModel) -> tuple:
+    """What agencies' bids are worked out of, in :func:`bid_price`'s order of arguments:
+    cost and markup (by agency), whether outside (by agency), the square root of the number
+    of local rivals, and the ceiling prices (local, outside)."""
     ag = model.agencies
     rivals = max(int(np.count_nonzero(ag.open_to_bid(model.steps) & ~ag.outside)) - 1, 1)
-    asked = ag.cost_yuan * (1.0 + ag.markup / math.sqrt(rivals))  # np.sqrt's value, as a float
     ceiling = model.params.budget.cost_per_batch_yuan
-    outside_ceiling = ceiling * (1.0 + model.params.market.outside_price_premium)
-    return np.minimum(asked, np.where(ag.outside, outside_ceiling, ceiling))
+    return (ag.cost_yuan, ag.markup, ag.outside, math.sqrt(rivals), ceiling,
+            ceiling * (1.0 + model.params.market.outside_price_premium))
+
+
+@compiled
+def bid_price(cost, markup, outside, sqrt_rivals, ceiling, outside_ceiling):
+    """One agency's bid (see :func:`bid_prices`); compiled, so agencies' learning weighs the
+    same price inside its own compiled loop."""
+    return np.minimum(cost * (1.0 + markup / sqrt_rivals), outside_ceiling if outside else ceiling)
+
+
+@compiled
+def _bid_prices(cost, markup, outside, sqrt_rivals, ceiling, outside_ceiling):
+    prices = np.empty(len(cost))
+    for a in range(len(cost)):
+        prices[a] = bid_price(cost[a], markup[a], outside[a], sqrt_rivals, ceiling,
+                              outside_ceiling)
+    return prices
 
 
 def contract_capacity(model: GovernanceModel) -> np.ndarray:
