@@ -359,10 +359,10 @@ def _update_trust(model: GovernanceModel) -> None:
     """Trust returns slowly to its initial level; complainants' trust follows whether the
     regulator acted; visible enforcement (disclosure) restores trust.
 
-    Trust is float32, and so is this arithmetic, as numpy does it on float32 trust with plain
-    Python numbers: each number is made float32 here, once. The exception is the share acted
-    on when below 1: a numpy float64 (np.count_nonzero gives a numpy int), with which numpy
-    moves complainants' trust in float64 and rounds once to float32.
+    Trust is float32, and so is this arithmetic (each number is made float32 here, once),
+    except one step kept from the numpy code this replaced, so that results stay the same:
+    complainants' trust moves in float64, rounded once to float32, when the share acted on
+    is below 1 (it was a numpy float64 then), and in float32 when it is 1.
     """
     c = model.consumers
     sc = model.params
