@@ -13,7 +13,9 @@ PYENV313  ?= 3.13.0
 VENV313   := .venv313
 STAMP313  := $(VENV313)/.installed
 TESTS313  ?= tests/test_model.py tests/test_cli.py tests/test_scenario.py tests/test_compare.py \
-             tests/test_install.py tests/test_memory.py tests/test_ecosystem.py tests/test_ema.py
+             tests/test_install.py tests/test_memory.py tests/test_ecosystem.py tests/test_ema.py \
+             tests/test_jit.py tests/test_jit_consumers.py tests/test_jit_learning.py \
+             tests/test_jit_phases.py
 # The browser tests of what Mesa's SolaraViz does for the page (render, Step, Play, Reset,
 # the picker), which changes between Mesa releases; on their own, as they are load-sensitive.
 BROWSER313 ?= -k "renders or step_advances or play_then_pause or reset_starts_over or picker_loads"
@@ -69,8 +71,9 @@ test-py312: $(STAMP312)
 	$(VENV312)/bin/python -c 'import sys, mesa; print("Python", sys.version.split()[0], "Mesa", mesa.__version__)'
 	$(VENV312)/bin/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(TESTS312)
 
-# The model, CLI, scenario, compare, install, memory, ecosystem and EMA tests on Python 3.13,
-# then the browser tests of Mesa's controls.
+# The model, CLI, scenario, compare, install, memory, ecosystem, EMA and compiled-loop tests
+# on Python 3.13 (do the compiled loops still match the newest numpy?), then the browser
+# tests of Mesa's controls.
 test-py313: $(STAMP313) chromium
 	$(VENV313)/bin/python -c 'import sys, mesa; print("Python", sys.version.split()[0], "Mesa", mesa.__version__)'
 	$(VENV313)/bin/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(TESTS313)
