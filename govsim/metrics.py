@@ -80,7 +80,7 @@ _REPORT_RATES = ("sample_failure_rate", "false_pass_rate", "collusion_rate",
 
 _NONE, _NO = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
 #: A month in which no report arrived, for counting.
-NO_REPORTS = Batches(month=0, business=_NONE, agency=_NONE, unsafe=_NO, failed=_NO,
+_NO_REPORTS = Batches(month=0, business=_NONE, agency=_NONE, unsafe=_NO, failed=_NO,
                      false_report=_NO, colluded=_NO, price_yuan=np.zeros(0), followup=_NO,
                      retested=_NO, overturned=_NO)
 
@@ -97,7 +97,7 @@ def compute(model: GovernanceModel) -> dict[str, float]:
     b = model.businesses
     reports = model.arrived_reports
     if reports is None:
-        reports = NO_REPORTS
+        reports = _NO_REPORTS
     (stands, false_reports, colluded, unsafe, caught, tested, failed, never_sampled,
      active_score, contracted, outside_contracted, blacklisted, false_found) = _counts(
         reports.business, reports.failed, reports.overturned, reports.false_report,
@@ -110,10 +110,9 @@ def compute(model: GovernanceModel) -> dict[str, float]:
     row["batches_reported"] = float(n)
     row.update(dict.fromkeys(_REPORT_RATES, np.nan))
     if n:
-        # numpy floats, as numpy's counts divided gave them
-        row["sample_failure_rate"] = np.float64(stands) / n
-        row["false_pass_rate"] = np.float64(false_reports) / n
-        row["collusion_rate"] = np.float64(colluded) / n
+        row["sample_failure_rate"] = stands / n
+        row["false_pass_rate"] = false_reports / n
+        row["collusion_rate"] = colluded / n
         for s, name in enumerate(SECTOR_NAMES):
             if tested[s]:
                 row[f"failure_rate_{name}"] = failed[s] / tested[s]

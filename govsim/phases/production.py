@@ -21,10 +21,9 @@ def produce(model: GovernanceModel) -> None:
     b = model.businesses
     draw = model.rng.random(b.count)
     b.unsafe, complying, unsafe = _produce(draw, b.complying, b.hazard_comply, b.hazard_cut)
-    # numpy floats, as numpy's counts divided gave them
-    model.tally["compliance_rate"] = np.float64(complying) / b.count
+    model.tally["compliance_rate"] = complying / b.count
     # what a perfect random sample of businesses would find this month
-    model.tally["unsafe_share"] = np.float64(unsafe) / b.count
+    model.tally["unsafe_share"] = unsafe / b.count
 
 
 @compiled
