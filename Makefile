@@ -30,15 +30,10 @@ TESTS312  ?= tests/test_model.py tests/test_ecosystem.py tests/test_memory.py te
 
 .PHONY: run test test-py312 test-py313 lint bench chromium clean
 
-# Compiles govsim's loops (govsim/jit.py) once into numba's cache after an install, so that the
-# parallel processes of a run or of the tests load them instead of each compiling them (~9 s).
-WARM := -c 'from govsim.model import GovernanceModel as M; m = M(seed=0); [m.step() for _ in range(12)]'
-
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,viz,ema,calibrate]'
-	$(BIN)/python $(WARM)
 	touch $(STAMP)
 
 # Built from scratch whenever the project's requirements or this file change (CI always starts
@@ -48,7 +43,6 @@ $(STAMP313): pyproject.toml setup.py Makefile
 	PYENV_VERSION=$(PYENV313) $(PYTHON313) -m venv $(VENV313)
 	$(VENV313)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV313)/bin/python -m pip install --quiet --no-compile --upgrade --upgrade-strategy eager -e '.[dev,ema,viz]'
-	$(VENV313)/bin/python $(WARM)
 	touch $(STAMP313)
 
 $(STAMP312): pyproject.toml setup.py Makefile
@@ -56,7 +50,6 @@ $(STAMP312): pyproject.toml setup.py Makefile
 	PYENV_VERSION=$(PYENV312) $(PYTHON312) -m venv $(VENV312)
 	$(VENV312)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV312)/bin/python -m pip install --quiet --no-compile -e '.[dev]' 'mesa>=3.4,<3.5'
-	$(VENV312)/bin/python $(WARM)
 	touch $(STAMP312)
 
 run: $(STAMP)
