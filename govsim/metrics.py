@@ -19,7 +19,7 @@ import numpy as np
 
 from govsim.jit import compiled
 from govsim.phases.enforcement import CHANNELS
-from govsim.state import SECTOR_NAMES, Batches
+from govsim.state import NO_BATCHES, SECTOR_NAMES
 
 if TYPE_CHECKING:
     from govsim.model import GovernanceModel
@@ -78,13 +78,6 @@ _REPORT_RATES = ("sample_failure_rate", "false_pass_rate", "collusion_rate",
                  *(f"failure_rate_{s}" for s in SECTOR_NAMES))
 
 
-_NONE, _NO = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-#: A month in which no report arrived, for counting.
-_NO_REPORTS = Batches(month=0, business=_NONE, agency=_NONE, unsafe=_NO, failed=_NO,
-                     false_report=_NO, colluded=_NO, price_yuan=np.zeros(0), followup=_NO,
-                     retested=_NO, overturned=_NO)
-
-
 def new_tally() -> defaultdict:
     """Accumulators the phases add to during a month."""
     return defaultdict(float)
@@ -97,7 +90,7 @@ def compute(model: GovernanceModel) -> dict[str, float]:
     b = model.businesses
     reports = model.arrived_reports
     if reports is None:
-        reports = _NO_REPORTS
+        reports = NO_BATCHES
     (stands, false_reports, colluded, unsafe, caught, tested, failed, never_sampled,
      active_score, contracted, outside_contracted, blacklisted, false_found) = _counts(
         reports.business, reports.failed, reports.overturned, reports.false_report,

@@ -190,6 +190,13 @@ class Batches:
         return Batches(month=batches[-1].month, sampled=sampled, **arrays)
 
 
+_NONE, _NO = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+#: No batches: what arrives in a month without reports (shared, so never written to).
+NO_BATCHES = Batches(month=0, business=_NONE, agency=_NONE, unsafe=_NO, failed=_NO,
+                     false_report=_NO, colluded=_NO, price_yuan=np.zeros(0), followup=_NO,
+                     retested=_NO, overturned=_NO)
+
+
 def _sector_values(values) -> np.ndarray:
     return np.array(values.as_tuple(), dtype=float)
 
